@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctrctl: the command-line client of ctrd. One table of verbs; each verb
+ * parses its own flags, talks JSON-RPC to the daemon and maps the outcome
+ * to docker's exit codes.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "ctrctl.h"
+
+#define DEFAULT_SOCKET "/run/ctrd/ctrd.sock"
+
+const char *ctrctl_socket = DEFAULT_SOCKET;
+
+static const struct verb verbs[] = {
+	{ "run", cmd_run, "[OPTIONS] IMAGE [COMMAND [ARG...]]\n"
+			  "       ctrctl run [OPTIONS] --rootfs DIR COMMAND [ARG...]",
+	  "Run a command in a new container",
+	  "  -d, --detach            run in the background and print the container id\n"
+	  "  -i, --interactive       keep stdin open\n"
+	  "  -t, --tty               allocate a pseudo-terminal\n"
+	  "      --rm                remove the container when it exits\n"
+	  "      --name NAME         name the container\n"
+	  "  -h, --hostname NAME     the container's host name (default: its short id)\n"
+	  "  -e, --env KEY[=VALUE]   set an environment variable (KEY alone: take ours)\n"
+	  "  -w, --workdir DIR       working directory inside the container\n"
+	  "  -u, --user USER[:GROUP] run as this user (name or number, from the image)\n"
+	  "      --rootfs DIR        run on DIR as the root file system instead of an image\n"
+	  "      --read-only         mount the root file system read-only\n"
+	  "  -v, --volume SRC:DST[:ro]  bind mount a host path\n"
+	  "      --tmpfs DST         mount a tmpfs at DST\n"
+	  "      --network MODE      none (default: loopback only) or host\n" },
+	{ "ps", cmd_ps, "[OPTIONS]", "List containers",
+	  "  -a, --all               show all containers (default: running ones)\n"
+	  "  -q, --quiet             only show ids\n"
+	  "      --json              print the daemon's JSON\n" },
+	{ "inspect", cmd_inspect, "CTR...", "Show everything about containers as JSON", "" },
+	{ "stop", cmd_stop, "[OPTIONS] CTR...", "Stop running containers",
+	  "  -t, --time SECS         seconds to wait before SIGKILL (default 10)\n"
+	  "  -s, --signal SIG        signal to send first (default TERM)\n" },
+	{ "kill", cmd_kill, "[OPTIONS] CTR...", "Send a signal to running containers",
+	  "  -s, --signal SIG        signal to send (default KILL)\n" },
+	{ "rm", cmd_rm, "[OPTIONS] CTR...", "Remove containers",
+	  "  -f, --force             kill and remove running containers\n" },
+	{ "wait", cmd_wait, "CTR...", "Wait for containers to exit and print their exit codes", "" },
+	{ "logs", cmd_logs, "[OPTIONS] CTR", "Print a detached container's output",
+	  "  -f, --follow            keep printing until the container exits\n"
+	  "  -n, --tail N            only the last N lines\n"
+	  "      --since TIME        only output after TIME (RFC 3339)\n"
+	  "  -t, --timestamps        prefix each line with its time\n" },
+	{ "version", cmd_version, "", "Show the client and daemon versions", "" },
+};
+
+void
+ctrctl_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("ctrctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void
+ctrctl_verb_help(const struct verb *v, FILE *out)
+{
+	fprintf(out, "Usage: ctrctl %s %s\n\n%s\n", v->name, v->args, v->summary);
+	if (v->options[0] != '\0')
+		fprintf(out, "\nOptions:\n%s", v->options);
+	fprintf(out, "      --help              show this help\n");
+}
+
+int
+ctrctl_usage_error(const struct verb *v, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("ctrctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nSee 'ctrctl %s --help'.\n", v->name);
+	return EXIT_FAILED;
+}
+
+int
+ctrctl_getopt(const struct verb *v, int argc, char **argv, const char *shortopts,
+	      const struct option *longopts)
+{
+	int c = getopt_long(argc, argv, shortopts, longopts, NULL);
+
+	if (c == 'H') {
+		ctrctl_verb_help(v, stdout);
+		exit(0);
+	}
+	return c;
+}
+
+int
+ctrctl_connect(struct rpc_client *cl)
+{
+	_cleanup_error_ struct ctr_error err = CTR_ERROR_INIT;
+
+	if (rpc_connect(cl, ctrctl_socket, &err) < 0) {
+		ctrctl_error("%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+usage(FILE *out)
+{
+	fprintf(out, "Usage: ctrctl [--socket PATH] COMMAND [OPTIONS] [ARG...]\n\n"
+		     "Drive the ctrd container daemon.\n\nCommands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
+		fprintf(out, "  %-9s %s\n", verbs[i].name, verbs[i].summary);
+	fprintf(out, "\nOptions:\n"
+		     "  -s, --socket PATH   ctrd's socket (default $CTRD_SOCKET or " DEFAULT_SOCKET ")\n"
+		     "  -h, --help          show this help\n"
+		     "  -v, --version       show the client version\n"
+		     "\nRun 'ctrctl COMMAND --help' for a command's options. See ctrctl(1).\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *env = getenv("CTRD_SOCKET");
+	int c;
+
+	if (env != NULL && *env != '\0')
+		ctrctl_socket = env;
+	/* A closed pipe on stdout is an EPIPE for us to report, not a silent death. */
+	signal(SIGPIPE, SIG_IGN);
+	/* "+": stop at the verb; its options are its own. */
+	while ((c = getopt_long(argc, argv, "+s:hv", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			ctrctl_socket = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'v':
+			printf("ctrctl %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			fprintf(stderr, "See 'ctrctl --help'.\n");
+			return EXIT_FAILED;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_FAILED;
+	}
+	const char *name = argv[optind];
+	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++) {
+		if (strcmp(verbs[i].name, name) == 0) {
+			/* The verb sees its name as argv[0]; getopt starts over. */
+			argc -= optind;
+			argv += optind;
+			optind = 0;
+			return verbs[i].fn(&verbs[i], argc, argv);
+		}
+	}
+	ctrctl_error("unknown command \"%s\"", name);
+	fprintf(stderr, "See 'ctrctl --help'.\n");
+	return EXIT_FAILED;
+}

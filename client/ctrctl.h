@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/* ctrctl: the verbs and what they share. */
+#ifndef CTRCTL_H
+#define CTRCTL_H
+
+#include <jansson.h>
+
+#include "error.h"
+#include "rpcclient.h"
+
+/* Exit codes of DESIGN.md. */
+#define EXIT_FAILED 125	    /* ctrctl or ctrd failed (run, exec, usage errors) */
+#define EXIT_CANNOT_RUN 126 /* the command was found but cannot be run */
+#define EXIT_NOT_FOUND 127  /* the command was not found */
+
+struct verb {
+	const char *name;
+	int (*fn)(const struct verb *v, int argc, char **argv);
+	const char *args;    /* "[OPTIONS] CTR..." */
+	const char *summary; /* one line for ctrctl --help */
+	const char *options; /* the option list for ctrctl VERB --help */
+};
+
+/* The socket from --socket, $CTRD_SOCKET or the default. */
+extern const char *ctrctl_socket;
+
+/* Connects or prints the error; returns -1 then. */
+int ctrctl_connect(struct rpc_client *cl);
+/* Prints "ctrctl: message" on stderr. */
+void ctrctl_error(const char *fmt, ...) _printf_(1, 2);
+/* A usage error: the message, a hint, and EXIT_FAILED. */
+int ctrctl_usage_error(const struct verb *v, const char *fmt, ...) _printf_(2, 3);
+void ctrctl_verb_help(const struct verb *v, FILE *out);
+/* getopt_long over a verb's argv with --help handled; returns the getopt value. */
+int ctrctl_getopt(const struct verb *v, int argc, char **argv, const char *shortopts,
+		  const struct option *longopts);
+
+int cmd_run(const struct verb *v, int argc, char **argv);
+int cmd_ps(const struct verb *v, int argc, char **argv);
+int cmd_inspect(const struct verb *v, int argc, char **argv);
+int cmd_stop(const struct verb *v, int argc, char **argv);
+int cmd_kill(const struct verb *v, int argc, char **argv);
+int cmd_rm(const struct verb *v, int argc, char **argv);
+int cmd_wait(const struct verb *v, int argc, char **argv);
+int cmd_logs(const struct verb *v, int argc, char **argv);
+int cmd_version(const struct verb *v, int argc, char **argv);
+
+#endif

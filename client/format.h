@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/* Human-readable forms of what the daemon returns, as docker prints them. */
+#ifndef CTRCTL_FORMAT_H
+#define CTRCTL_FORMAT_H
+
+#include <jansson.h>
+
+#include "util.h"
+
+/* "5 seconds", "About a minute", "3 hours", ... for a duration in ns. */
+char *format_duration(int64_t ns);
+/* "5 seconds ago" for an RFC 3339 time, relative to now_ns; "" if t is NULL. */
+char *format_ago(const char *rfc3339, int64_t now_ns);
+/* "Up 5 seconds", "Exited (0) 3 minutes ago", "Created" for a container object. */
+char *format_status(json_t *ctr, int64_t now_ns);
+/* The command as docker shows it: "sh -c 'sleep 1'" quoted and cut to max bytes. */
+char *format_command(json_t *argv, size_t max);
+
+#endif

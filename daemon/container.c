@@ -1,0 +1,618 @@
+/* SPDX-License-Identifier: MIT */
+#include "config.h"
+
+#include <dirent.h>
+#include <event2/event.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "container.h"
+#include "fsutil.h"
+#include "log.h"
+#include "logs.h"
+#include "monitor.h"
+#include "server.h"
+#include "spawn.h"
+
+#define STATE_FILE "state.json"
+#define STATE_MAX (4 << 20)
+
+static const char *const state_names[] = {
+	[CTR_CREATED] = "created",
+	[CTR_RUNNING] = "running",
+	[CTR_EXITED] = "exited",
+};
+
+const char *
+container_state_name(enum ctr_state state)
+{
+	return state_names[state];
+}
+
+static void
+random_id(char id[CTR_ID_LEN + 1])
+{
+	unsigned char raw[CTR_ID_LEN / 2];
+	size_t got = 0;
+
+	while (got < sizeof(raw)) {
+		ssize_t n = getrandom(raw + got, sizeof(raw) - got, 0);
+		if (n < 0 && errno != EINTR)
+			abort(); /* getrandom cannot fail for 32 bytes once the pool is ready */
+		if (n > 0)
+			got += (size_t)n;
+	}
+	for (size_t i = 0; i < sizeof(raw); i++)
+		sprintf(id + 2 * i, "%02x", raw[i]);
+}
+
+/* docker-style adjective_noun names for containers started without --name. */
+static char *
+random_name(struct ctrd *d)
+{
+	static const char *const left[] = {
+		"agile", "bold", "brave", "calm", "clever", "eager", "fancy", "gentle", "happy",
+		"jolly", "keen", "lucid", "merry", "nifty", "proud", "quick", "quiet", "sharp",
+		"silly", "steady", "sunny", "swift", "tender", "vivid", "wise", "witty", "zen",
+	};
+	static const char *const right[] = {
+		"babbage", "curie", "dijkstra", "euler", "fermat", "galois", "hopper", "hypatia",
+		"kepler", "knuth", "lamport", "lovelace", "mccarthy", "noether", "pascal",
+		"ritchie", "shannon", "thompson", "torvalds", "turing", "wirth", "wozniak",
+	};
+	uint32_t r[2];
+
+	for (int attempt = 0;; attempt++) {
+		if (getrandom(r, sizeof(r), 0) != sizeof(r))
+			r[0] = (uint32_t)time_mono_ns(), r[1] = (uint32_t)getpid();
+		char *name = attempt < 8 ? xasprintf("%s_%s", left[r[0] % ARRAY_SIZE(left)],
+						     right[r[1] % ARRAY_SIZE(right)])
+					 : xasprintf("%s_%s%u", left[r[0] % ARRAY_SIZE(left)],
+						     right[r[1] % ARRAY_SIZE(right)], r[0] % 1000);
+		if (container_by_name(d, name) == NULL)
+			return name;
+		free(name);
+	}
+}
+
+struct container *
+container_by_name(struct ctrd *d, const char *name)
+{
+	struct container *c;
+
+	TAILQ_FOREACH(c, &d->containers, entry)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+struct container *
+container_find(struct ctrd *d, const char *ref, struct ctr_error *err)
+{
+	struct container *c, *match = NULL;
+	size_t len = strlen(ref);
+	bool hex = len > 0 && len <= CTR_ID_LEN && strspn(ref, "0123456789abcdef") == len;
+
+	/* A name wins over an id prefix, as in docker. */
+	if ((c = container_by_name(d, ref)) != NULL)
+		return c;
+	if (hex) {
+		TAILQ_FOREACH(c, &d->containers, entry)
+		{
+			if (strncmp(c->id, ref, len) != 0)
+				continue;
+			if (match != NULL) {
+				ctr_error_set(err, CTR_E_CONFLICT, 0,
+					      "\"%s\" matches more than one container; give more of the id",
+					      ref);
+				return NULL;
+			}
+			match = c;
+		}
+	}
+	if (match == NULL)
+		ctr_error_set(err, CTR_E_NOT_FOUND, 0, "no such container: %s", ref);
+	return match;
+}
+
+struct container *
+container_create(struct ctrd *d, struct ctr_spec *spec, const char *name, struct ctr_error *err)
+{
+	struct container *ctr;
+
+	if (name != NULL && !spec_valid_name(name))
+		return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0,
+				     "params.name: \"%s\" is not a valid name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)",
+				     name), NULL;
+	if (name != NULL && container_by_name(d, name) != NULL)
+		return ctr_error_set(err, CTR_E_CONFLICT, 0,
+				     "the name \"%s\" is already in use by container %.12s", name,
+				     container_by_name(d, name)->id), NULL;
+
+	ctr = xcalloc(1, sizeof(*ctr));
+	ctr->d = d;
+	random_id(ctr->id);
+	ctr->name = name ? xstrdup(name) : random_name(d);
+	ctr->state = CTR_CREATED;
+	ctr->spec = *spec;
+	memset(spec, 0, sizeof(*spec));
+	ctr->created_at = time_now_ns();
+	ctr->init = (struct proc_ref)PROC_REF_INIT;
+	ctr->monitor = (struct proc_ref)PROC_REF_INIT;
+	ctr->dir = xasprintf("%s/%s", d->containers_dir, ctr->id);
+	if (ctr->spec.detach)
+		ctr->log_path = xasprintf("%s/%s.log", d->logs_dir, ctr->id);
+	LIST_INIT(&ctr->waiters);
+
+	if (mkdir(ctr->dir, 0700) < 0) {
+		ctr_error_sys(err, errno, "mkdir %s", ctr->dir);
+		spec_free(&ctr->spec);
+		free(ctr->name);
+		free(ctr->dir);
+		free(ctr->log_path);
+		free(ctr);
+		return NULL;
+	}
+	TAILQ_INSERT_HEAD(&d->containers, ctr, entry);
+	d->ncontainers++;
+	return ctr;
+}
+
+json_t *
+exit_status_to_json(const struct exit_status *st)
+{
+	_cleanup_free_ char *finished = time_format_rfc3339(st->finished_at);
+	json_t *o = json_pack("{s:i,s:b,s:s}", "exit_code", st->exit_code, "oom_killed",
+			      st->oom_killed, "finished_at", finished);
+	const char *name = st->signal ? signal_name(st->signal) : NULL;
+
+	json_object_set_new(o, "signal", st->signal ? json_integer(st->signal) : json_null());
+	if (name != NULL)
+		json_object_set_new(o, "signal_name", json_string(name));
+	return o;
+}
+
+static void
+set_time(json_t *o, const char *key, int64_t ns)
+{
+	if (ns == 0) {
+		json_object_set_new(o, key, json_null());
+		return;
+	}
+	char *t = time_format_rfc3339(ns);
+	json_object_set_new(o, key, json_string(t));
+	free(t);
+}
+
+json_t *
+container_to_json(const struct container *ctr, bool full)
+{
+	json_t *o = json_pack("{s:s,s:s,s:s}", "id", ctr->id, "name", ctr->name, "state",
+			      container_state_name(ctr->state));
+
+	json_object_set_new(o, "pid", ctr->state == CTR_RUNNING ? json_integer(ctr->init.pid)
+								: json_null());
+	json_object_set_new(o, "image", ctr->spec.image ? json_string(ctr->spec.image) : json_null());
+	json_object_set_new(o, "command", spec_strv_to_json(ctr->spec.command));
+	set_time(o, "created", ctr->created_at);
+	set_time(o, "started_at", ctr->started_at);
+	if (ctr->state == CTR_EXITED) {
+		json_t *st = exit_status_to_json(&ctr->exit);
+		json_object_update(o, st);
+		json_decref(st);
+	}
+	if (ctr->error != NULL)
+		json_object_set_new(o, "error", json_string(ctr->error));
+	if (!full)
+		return o;
+	json_object_set_new(o, "config", spec_to_json(&ctr->spec));
+	json_object_set_new(o, "state_dir", json_string(ctr->dir));
+	json_object_set_new(o, "log_path", ctr->log_path ? json_string(ctr->log_path) : json_null());
+	json_object_set_new(o, "monitor_pid", ctr->state == CTR_RUNNING
+						      ? json_integer(ctr->monitor.pid)
+						      : json_null());
+	return o;
+}
+
+static json_t *
+proc_ref_to_json(const struct proc_ref *ref)
+{
+	if (ref->pid <= 0)
+		return json_null();
+	return json_pack("{s:i,s:I}", "pid", (int)ref->pid, "start_time",
+			 (json_int_t)ref->start_time);
+}
+
+int
+container_save(struct container *ctr, struct ctr_error *err)
+{
+	json_t *o = container_to_json(ctr, false);
+
+	json_object_set_new(o, "version", json_integer(1));
+	json_object_set_new(o, "spec", spec_to_json(&ctr->spec));
+	json_object_set_new(o, "init", proc_ref_to_json(&ctr->init));
+	json_object_set_new(o, "monitor", proc_ref_to_json(&ctr->monitor));
+	json_object_set_new(o, "log_path", ctr->log_path ? json_string(ctr->log_path) : json_null());
+	char *s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	_cleanup_free_ char *path = xasprintf("%s/" STATE_FILE, ctr->dir);
+	_cleanup_error_ struct ctr_error local = CTR_ERROR_INIT;
+	int r = fs_write_atomic(path, s, strlen(s), 0600, err ? err : &local);
+	free(s);
+	if (r < 0)
+		log_error("%.12s: save state: %s", ctr->id, (err ? err : &local)->msg);
+	return r;
+}
+
+static void
+waiter_cancel(struct request *req)
+{
+	struct waiter *w = req->data;
+
+	LIST_REMOVE(w, entry);
+	free(w);
+}
+
+void
+container_add_waiter(struct container *ctr, enum waiter_kind kind, struct request *req)
+{
+	struct waiter *w = xcalloc(1, sizeof(*w));
+
+	w->kind = kind;
+	w->req = req;
+	w->ctr = ctr;
+	req->cancel = waiter_cancel;
+	req->data = w;
+	LIST_INSERT_HEAD(&ctr->waiters, w, entry);
+}
+
+/* Answers every waiter of kind (all kinds if kind < 0) with fn and frees it. */
+static void
+waiters_finish(struct container *ctr, int kind, void (*fn)(struct waiter *w, void *arg), void *arg)
+{
+	struct waiter *w, *next;
+
+	for (w = LIST_FIRST(&ctr->waiters); w != NULL; w = next) {
+		next = LIST_NEXT(w, entry);
+		if (kind >= 0 && w->kind != (enum waiter_kind)kind)
+			continue;
+		LIST_REMOVE(w, entry);
+		fn(w, arg);
+		free(w);
+	}
+}
+
+static void
+reply_started(struct waiter *w, void *arg)
+{
+	struct container *ctr = w->ctr;
+
+	request_reply(w->req, json_pack("{s:s,s:s,s:i}", "id", ctr->id, "name", ctr->name, "pid",
+					(int)ctr->init.pid));
+}
+
+static void
+reply_exited(struct waiter *w, void *arg)
+{
+	struct container *ctr = w->ctr;
+	json_t *st = exit_status_to_json(&ctr->exit);
+
+	json_object_set_new(st, "id", json_string(ctr->id));
+	if (w->kind == WAITER_ATTACH) {
+		/* The attached client's run already had its reply: this is a notification. */
+		request_notify(w->req, "exit", st);
+		request_free(w->req);
+	} else {
+		request_reply(w->req, st);
+	}
+}
+
+static void
+reply_error(struct waiter *w, void *arg)
+{
+	if (w->kind == WAITER_ATTACH)
+		request_free(w->req); /* the run request carries the error */
+	else
+		request_fail(w->req, arg);
+}
+
+static void container_exited(struct container *ctr, const struct exit_status *st);
+
+/* The monitor is gone: read what it recorded, or make sense of its absence. */
+static void
+monitor_exited_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct container *ctr = arg;
+	_cleanup_free_ char *path = xasprintf("%s/exit", ctr->dir);
+	struct exit_status st = { 0 };
+
+	if (ctr->monitor_is_child) {
+		siginfo_t si;
+		(void)waitid((idtype_t)P_PIDFD, (id_t)ctr->monitor.pidfd, &si, WEXITED | WNOHANG);
+	}
+	if (monitor_read_exit(path, &st) < 0) {
+		/* Killed before it could write: the init is orphaned, and nobody will reap it for us. */
+		log_error("%.12s: monitor %d died without recording the exit (%s); killing the container",
+			  ctr->id, (int)ctr->monitor.pid, strerror(errno));
+		(void)proc_ref_signal(&ctr->init, SIGKILL);
+		st.signal = SIGKILL;
+		st.exit_code = 128 + SIGKILL;
+		st.finished_at = time_now_ns();
+		free(ctr->error);
+		ctr->error = xstrdup("the monitor process died");
+	}
+	container_exited(ctr, &st);
+}
+
+static void
+kill_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct container *ctr = arg;
+
+	log_info("%.12s: did not stop in time; sending SIGKILL", ctr->id);
+	(void)proc_ref_signal(&ctr->init, SIGKILL);
+}
+
+static void
+watch_monitor(struct container *ctr)
+{
+	ctr->monitor_ev = event_new(ctr->d->base, ctr->monitor.pidfd, EV_READ, monitor_exited_cb, ctr);
+	if (ctr->monitor_ev == NULL)
+		abort();
+	event_add(ctr->monitor_ev, NULL);
+}
+
+void
+container_started(struct container *ctr, struct proc_ref *init)
+{
+	ctr->init = *init;
+	*init = (struct proc_ref)PROC_REF_INIT;
+	ctr->state = CTR_RUNNING;
+	ctr->started_at = time_now_ns();
+	(void)container_save(ctr, NULL);
+	watch_monitor(ctr);
+	log_info("%.12s (%s): running as pid %d", ctr->id, ctr->name, (int)ctr->init.pid);
+	waiters_finish(ctr, WAITER_START, reply_started, NULL);
+}
+
+void
+container_start_failed(struct container *ctr, const struct ctr_error *err)
+{
+	log_info("%.12s: start failed: %s", ctr->id, err->msg);
+	ctr->state = CTR_EXITED;
+	waiters_finish(ctr, WAITER_START, reply_error, (void *)err);
+	waiters_finish(ctr, WAITER_ATTACH, reply_error, (void *)err);
+	waiters_finish(ctr, WAITER_WAIT, reply_error, (void *)err);
+	waiters_finish(ctr, WAITER_STOP, reply_error, (void *)err);
+	/* What is left is `rm --force`, which container_remove() answers. */
+	container_remove(ctr);
+}
+
+static void
+container_exited(struct container *ctr, const struct exit_status *st)
+{
+	ctr->state = CTR_EXITED;
+	ctr->exit = *st;
+	if (ctr->monitor_ev != NULL) {
+		event_free(ctr->monitor_ev);
+		ctr->monitor_ev = NULL;
+	}
+	if (ctr->kill_timer != NULL) {
+		event_free(ctr->kill_timer);
+		ctr->kill_timer = NULL;
+	}
+	proc_ref_close(&ctr->init);
+	proc_ref_close(&ctr->monitor);
+	log_info("%.12s (%s): exited with code %d", ctr->id, ctr->name, st->exit_code);
+	logs_container_exited(ctr);
+	if (!ctr->spec.rm)
+		(void)container_save(ctr, NULL);
+	waiters_finish(ctr, WAITER_WAIT, reply_exited, NULL);
+	waiters_finish(ctr, WAITER_ATTACH, reply_exited, NULL);
+	waiters_finish(ctr, WAITER_STOP, reply_exited, NULL);
+	/* --rm, or a pending `rm --force` (the only waiters left). */
+	if (ctr->spec.rm || !LIST_EMPTY(&ctr->waiters))
+		container_remove(ctr);
+}
+
+int
+container_signal(struct container *ctr, int sig, struct ctr_error *err)
+{
+	if (ctr->state != CTR_RUNNING)
+		return ctr_error_set(err, CTR_E_STATE, 0, "container %s is not running", ctr->name);
+	if (proc_ref_signal(&ctr->init, sig) < 0) {
+		if (errno == ESRCH)
+			return ctr_error_set(err, CTR_E_STATE, 0, "container %s is not running",
+					     ctr->name);
+		return ctr_error_sys(err, errno, "signal container %s", ctr->name);
+	}
+	return 0;
+}
+
+int
+container_stop(struct container *ctr, int sig, int timeout, struct ctr_error *err)
+{
+	if (container_signal(ctr, timeout == 0 ? SIGKILL : sig, err) < 0)
+		return -1;
+	if (timeout == 0 || ctr->kill_timer != NULL)
+		return 0;
+	struct timeval tv = { timeout, 0 };
+	ctr->kill_timer = evtimer_new(ctr->d->base, kill_timer_cb, ctr);
+	if (ctr->kill_timer == NULL)
+		abort();
+	evtimer_add(ctr->kill_timer, &tv);
+	return 0;
+}
+
+static void
+container_free(struct container *ctr)
+{
+	spec_free(&ctr->spec);
+	proc_ref_close(&ctr->init);
+	proc_ref_close(&ctr->monitor);
+	if (ctr->monitor_ev != NULL)
+		event_free(ctr->monitor_ev);
+	if (ctr->kill_timer != NULL)
+		event_free(ctr->kill_timer);
+	free(ctr->name);
+	free(ctr->error);
+	free(ctr->dir);
+	free(ctr->log_path);
+	free(ctr);
+}
+
+void
+container_remove(struct container *ctr)
+{
+	_cleanup_error_ struct ctr_error err = CTR_ERROR_INIT;
+
+	logs_container_removed(ctr);
+	if (fs_remove_tree(ctr->dir, &err) < 0)
+		log_error("%.12s: remove state: %s", ctr->id, err.msg);
+	if (ctr->log_path != NULL && unlink(ctr->log_path) < 0 && errno != ENOENT)
+		log_error("%.12s: remove log %s: %s", ctr->id, ctr->log_path, strerror(errno));
+	TAILQ_REMOVE(&ctr->d->containers, ctr, entry);
+	ctr->d->ncontainers--;
+	/* `rm --force` waits for this; anything else waiting is told the container is gone. */
+	struct waiter *w;
+	while ((w = LIST_FIRST(&ctr->waiters)) != NULL) {
+		struct ctr_error gone = CTR_ERROR_INIT;
+		LIST_REMOVE(w, entry);
+		if (w->kind == WAITER_REMOVE) {
+			request_reply(w->req, json_pack("{s:s}", "id", ctr->id));
+		} else if (w->kind == WAITER_ATTACH) {
+			request_free(w->req);
+		} else {
+			ctr_error_set(&gone, CTR_E_NOT_FOUND, 0, "container %.12s was removed", ctr->id);
+			request_fail(w->req, &gone);
+			ctr_error_clear(&gone);
+		}
+		free(w);
+	}
+	container_free(ctr);
+}
+
+/* Rebuilds one container from its state file; NULL (and a log line) if it cannot. */
+static struct container *
+restore_one(struct ctrd *d, const char *id, struct ctr_error *err)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/%s", d->containers_dir, id);
+	_cleanup_free_ char *path = xasprintf("%s/" STATE_FILE, dir);
+	_cleanup_free_ char *data = NULL;
+	json_error_t jerr;
+	json_t *o, *spec, *init, *mon;
+	const char *name, *state, *created, *started = NULL, *log_path = NULL;
+	struct ctr_spec s;
+
+	if (fs_read_file(path, STATE_MAX, &data, NULL) < 0)
+		return ctr_error_sys(err, errno, "read %s", path), NULL;
+	o = json_loads(data, JSON_REJECT_DUPLICATES, &jerr);
+	if (o == NULL)
+		return ctr_error_set(err, CTR_E_SYSTEM, 0, "%s: %s", path, jerr.text), NULL;
+	if (json_unpack_ex(o, &jerr, 0, "{s:s,s:s,s:s,s:o,s:o,s:o,s?s,s?s}", "name", &name,
+			   "state", &state, "created", &created, "spec", &spec, "init", &init,
+			   "monitor", &mon, "started_at", &started, "log_path", &log_path) < 0 ||
+	    spec_from_json(&s, spec, err) < 0) {
+		if (err->code == 0)
+			ctr_error_set(err, CTR_E_SYSTEM, 0, "%s: %s", path, jerr.text);
+		json_decref(o);
+		return NULL;
+	}
+	struct container *ctr = xcalloc(1, sizeof(*ctr));
+	ctr->d = d;
+	snprintf(ctr->id, sizeof(ctr->id), "%s", id);
+	ctr->name = xstrdup(name);
+	ctr->spec = s;
+	ctr->dir = steal_pointer(&dir);
+	ctr->log_path = log_path ? xstrdup(log_path) : NULL;
+	ctr->init = (struct proc_ref)PROC_REF_INIT;
+	ctr->monitor = (struct proc_ref)PROC_REF_INIT;
+	LIST_INIT(&ctr->waiters);
+	(void)time_parse_rfc3339(created, &ctr->created_at);
+	if (started != NULL)
+		(void)time_parse_rfc3339(started, &ctr->started_at);
+
+	json_int_t pid = 0, start = 0;
+	if (strcmp(state, "exited") == 0) {
+		_cleanup_free_ char *exit_path = xasprintf("%s/exit", ctr->dir);
+		ctr->state = CTR_EXITED;
+		if (monitor_read_exit(exit_path, &ctr->exit) < 0) {
+			json_t *code = json_object_get(o, "exit_code");
+			ctr->exit.exit_code = json_is_integer(code) ? (int)json_integer_value(code) : 255;
+		}
+	} else if (json_unpack(mon, "{s:I,s:I}", "pid", &pid, "start_time", &start) == 0 &&
+		   proc_ref_open(&ctr->monitor, (pid_t)pid, (uint64_t)start) == 0) {
+		/* The monitor still runs: so does (or did, a moment ago) the container. */
+		if (json_unpack(init, "{s:I,s:I}", "pid", &pid, "start_time", &start) == 0)
+			(void)proc_ref_open(&ctr->init, (pid_t)pid, (uint64_t)start);
+		ctr->state = CTR_RUNNING;
+		watch_monitor(ctr);
+	} else {
+		/* The monitor is gone; its exit file says how the container ended, if it got that far. */
+		_cleanup_free_ char *exit_path = xasprintf("%s/exit", ctr->dir);
+		ctr->state = CTR_EXITED;
+		if (monitor_read_exit(exit_path, &ctr->exit) < 0) {
+			ctr->exit.exit_code = 255;
+			ctr->exit.finished_at = time_now_ns();
+			ctr->error = xstrdup("lost while ctrd was not running");
+		}
+		(void)container_save(ctr, NULL);
+	}
+	json_decref(o);
+	return ctr;
+}
+
+void
+container_restore_all(struct ctrd *d)
+{
+	DIR *dir = opendir(d->containers_dir);
+	struct dirent *de;
+
+	if (dir == NULL)
+		return;
+	while ((de = readdir(dir)) != NULL) {
+		_cleanup_error_ struct ctr_error err = CTR_ERROR_INIT;
+		if (strlen(de->d_name) != CTR_ID_LEN ||
+		    strspn(de->d_name, "0123456789abcdef") != CTR_ID_LEN)
+			continue;
+		struct container *ctr = restore_one(d, de->d_name, &err);
+		if (ctr == NULL) {
+			/* Keep it for a human to look at, out of the way of the daemon. */
+			_cleanup_free_ char *from = xasprintf("%s/%s", d->containers_dir, de->d_name);
+			_cleanup_free_ char *to = xasprintf("%s/%s.corrupt", d->containers_dir, de->d_name);
+			log_error("container %.12s: %s; moved to %s", de->d_name, err.msg, to);
+			if (rename(from, to) < 0)
+				log_error("rename %s: %s", from, strerror(errno));
+			continue;
+		}
+		if (ctr->spec.rm && ctr->state == CTR_EXITED) {
+			TAILQ_INSERT_TAIL(&d->containers, ctr, entry);
+			d->ncontainers++;
+			container_remove(ctr);
+			continue;
+		}
+		TAILQ_INSERT_TAIL(&d->containers, ctr, entry);
+		d->ncontainers++;
+		log_info("restored %.12s (%s): %s", ctr->id, ctr->name, container_state_name(ctr->state));
+	}
+	closedir(dir);
+}
+
+void
+container_free_all(struct ctrd *d)
+{
+	struct container *ctr;
+
+	while ((ctr = TAILQ_FIRST(&d->containers)) != NULL) {
+		TAILQ_REMOVE(&d->containers, ctr, entry);
+		if (ctr->spawn != NULL) {
+			/* Half started: nothing of it may outlive us. */
+			spawn_abort(ctr->spawn);
+			(void)fs_remove_tree(ctr->dir, NULL);
+		}
+		container_free(ctr);
+	}
+}

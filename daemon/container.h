@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Containers: the table, lookup by name or id prefix, the life cycle
+ * (created -> running -> exited), the state file, and the requests waiting
+ * for a container to exit.
+ *
+ * Each container has a monitor process (see monitor.h) that is the parent of
+ * its init and outlives the daemon. The daemon holds pidfds for both and
+ * learns of the exit when the monitor's pidfd becomes readable; the monitor
+ * has by then written the exit status to the container's state directory.
+ */
+#ifndef CTRD_CONTAINER_H
+#define CTRD_CONTAINER_H
+
+#include <jansson.h>
+#include <sys/queue.h>
+
+#include "ctrd.h"
+#include "proc.h"
+#include "spec.h"
+
+#define CTR_ID_LEN 64
+#define CTR_SHORT_ID_LEN 12
+
+enum ctr_state {
+	CTR_CREATED, /* starting: the init has not exec'd yet */
+	CTR_RUNNING,
+	CTR_EXITED,
+};
+
+struct exit_status {
+	int exit_code;	 /* 0-255: the code, or 128+signal */
+	int signal;	 /* the signal that ended it, or 0 */
+	bool oom_killed; /* the kernel's OOM killer ended it */
+	int64_t finished_at;
+};
+
+struct request;
+struct spawn;
+
+/* Why a request waits for the exit. */
+enum waiter_kind {
+	WAITER_START,  /* `run`: reply with id, name and pid once it runs, or the error */
+	WAITER_WAIT,   /* `wait`: reply with the exit status */
+	WAITER_ATTACH, /* attached `run`: an "exit" notification, then done */
+	WAITER_STOP,   /* `stop`: reply once it has exited */
+	WAITER_REMOVE, /* `rm --force`: reply once it has exited and is removed */
+};
+
+struct waiter {
+	enum waiter_kind kind;
+	struct request *req;
+	struct container *ctr;
+	LIST_ENTRY(waiter) entry;
+};
+
+struct container {
+	struct ctrd *d;
+	char id[CTR_ID_LEN + 1];
+	char *name;
+	enum ctr_state state;
+	struct ctr_spec spec;
+	int64_t created_at, started_at; /* ns since the epoch */
+	struct exit_status exit;	/* valid in CTR_EXITED */
+	char *error;			/* why it failed to start, or NULL */
+
+	struct proc_ref init;	 /* the container's PID 1, seen from the host */
+	struct proc_ref monitor; /* its parent, which records the exit */
+	bool monitor_is_child;	 /* ours to reap (not after a daemon restart) */
+	struct event *monitor_ev;
+	struct spawn *spawn;	  /* while CTR_CREATED */
+	struct event *kill_timer; /* `stop`: SIGKILL after the timeout */
+
+	char *dir;	/* <state>/containers/<id>: state.json, exit */
+	char *log_path; /* detached containers' output, or NULL */
+
+	bool removed; /* taken out of the table; freed when nothing refers to it */
+	LIST_HEAD(, waiter) waiters;
+	TAILQ_ENTRY(container) entry;
+};
+
+/* A new container in CTR_CREATED, in the table, with its directories; takes spec. */
+struct container *container_create(struct ctrd *d, struct ctr_spec *spec, const char *name,
+				   struct ctr_error *err);
+/* Finds by full id, unique id prefix or name; CTR_E_NOT_FOUND or CTR_E_CONFLICT (ambiguous). */
+struct container *container_find(struct ctrd *d, const char *ref, struct ctr_error *err);
+struct container *container_by_name(struct ctrd *d, const char *name);
+
+/* The spawn succeeded: init exec'd (or is about to); takes init and watches ctr->monitor. */
+void container_started(struct container *ctr, struct proc_ref *init);
+/* The spawn failed (and its processes are gone): fails the waiters and removes the container. */
+void container_start_failed(struct container *ctr, const struct ctr_error *err);
+
+/* Sends sig to the init; CTR_E_STATE unless running. */
+int container_signal(struct container *ctr, int sig, struct ctr_error *err);
+/* Sends sig now and SIGKILL after timeout seconds if it is still running. */
+int container_stop(struct container *ctr, int sig, int timeout, struct ctr_error *err);
+/* Removes state, logs and the table entry; the container must have exited. */
+void container_remove(struct container *ctr);
+
+/* Queues req to be answered when the container exits. */
+void container_add_waiter(struct container *ctr, enum waiter_kind kind, struct request *req);
+
+/* JSON for ps (summary) and inspect (all). */
+json_t *container_to_json(const struct container *ctr, bool full);
+json_t *exit_status_to_json(const struct exit_status *st);
+/* Writes the state file; logs and returns -1 on failure. */
+int container_save(struct container *ctr, struct ctr_error *err);
+/* Reads the containers of an earlier daemon from the state directory. */
+void container_restore_all(struct ctrd *d);
+/* At exit: stop watching, free the table (containers keep running). */
+void container_free_all(struct ctrd *d);
+
+const char *container_state_name(enum ctr_state state);
+
+#endif

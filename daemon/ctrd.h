@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon's one context, passed explicitly to every subsystem.
+ */
+#ifndef CTRD_CTRD_H
+#define CTRD_CTRD_H
+
+#include <sys/queue.h>
+
+#include "error.h"
+
+struct event_base;
+struct event;
+struct conn;
+struct container;
+
+struct log_stream;
+
+TAILQ_HEAD(conn_list, conn);
+TAILQ_HEAD(container_list, container);
+LIST_HEAD(log_stream_list, log_stream);
+
+struct ctrd {
+	struct event_base *base;
+
+	char *socket_path; /* API socket */
+	char *state_dir;   /* runtime state, lost at reboot */
+	char *root_dir;	   /* persistent data: images, logs */
+	char *containers_dir; /* <state_dir>/containers */
+	char *logs_dir;	      /* <root_dir>/containers */
+
+	int listen_fd;
+	bool own_socket; /* we created the socket file and remove it at exit */
+	struct event *listen_ev;
+	struct event *accept_retry_ev; /* re-enables accept after EMFILE */
+	gid_t socket_gid;	       /* group allowed besides root, (gid_t)-1 if none */
+
+	struct conn_list conns;
+	unsigned nconns;
+
+	struct container_list containers;
+	unsigned ncontainers;
+
+	int inotify_fd; /* for logs --follow */
+	struct event *inotify_ev;
+	struct log_stream_list log_streams;
+
+	unsigned long clone_flags; /* namespaces every container gets */
+	bool stopping;
+};
+
+#endif

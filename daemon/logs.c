@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: MIT */
+#include "config.h"
+
+#include <event2/event.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/inotify.h>
+
+#include "log.h"
+#include "logfile.h"
+#include "logs.h"
+#include "params.h"
+#include "rpc.h"
+#include "server.h"
+
+#define CHUNK (64 * 1024)
+/* Stop reading the file while this much is queued for the client. */
+#define HIGH_WATER (1024 * 1024)
+/* Entries per notification. */
+#define BATCH 256
+
+struct log_stream {
+	struct ctrd *d;
+	struct request *req;
+	struct container *ctr; /* NULL once it is removed */
+	int fd;
+	char *buf; /* bytes of an incomplete last line */
+	size_t len;
+	int64_t since;
+	bool follow;
+	int wd; /* inotify watch while following, else -1 */
+	LIST_ENTRY(log_stream) entry;
+};
+
+static void stream_pump(void *arg);
+
+static void
+stream_free(struct log_stream *s)
+{
+	struct log_stream *o;
+	bool shared = false;
+
+	LIST_REMOVE(s, entry);
+	if (s->wd >= 0) {
+		LIST_FOREACH(o, &s->d->log_streams, entry)
+			shared |= o->wd == s->wd;
+		if (!shared)
+			(void)inotify_rm_watch(s->d->inotify_fd, s->wd);
+	}
+	closep(&s->fd);
+	free(s->buf);
+	free(s);
+}
+
+/* The client went away. */
+static void
+stream_cancel(struct request *req)
+{
+	stream_free(req->data);
+}
+
+static void
+stream_finish(struct log_stream *s)
+{
+	struct request *req = s->req;
+
+	req->cancel = NULL;
+	stream_free(s);
+	request_reply(req, json_object());
+}
+
+static json_t *
+record_to_json(const struct log_record *rec)
+{
+	_cleanup_free_ char *t = time_format_rfc3339(rec->time);
+	json_t *o = json_pack("{s:s,s:s}", "time", t, "stream", rec->is_stderr ? "stderr" : "stdout");
+
+	if (rec->partial) {
+		json_object_set_new(o, "data", rpc_string_sanitized(rec->data, rec->len));
+	} else {
+		/* F: the container wrote a newline here. */
+		_cleanup_free_ char *line = xmalloc(rec->len + 1);
+		memcpy(line, rec->data, rec->len);
+		line[rec->len] = '\n';
+		json_object_set_new(o, "data", rpc_string_sanitized(line, rec->len + 1));
+	}
+	return o;
+}
+
+/* Sends the complete lines of s->buf and keeps the incomplete rest. */
+static void
+stream_emit(struct log_stream *s)
+{
+	json_t *entries = json_array();
+	size_t start = 0;
+
+	for (;;) {
+		char *nl = memchr(s->buf + start, '\n', s->len - start);
+		if (nl == NULL)
+			break;
+		struct log_record rec;
+		size_t n = (size_t)(nl - (s->buf + start));
+		if (logfile_parse(s->buf + start, n, &rec) == 0 && rec.time >= s->since)
+			json_array_append_new(entries, record_to_json(&rec));
+		start += n + 1;
+		if (json_array_size(entries) >= BATCH) {
+			request_notify(s->req, "log",
+				       json_pack("{s:O,s:o}", "request", s->req->id, "entries", entries));
+			entries = json_array();
+		}
+	}
+	if (json_array_size(entries) > 0)
+		request_notify(s->req, "log",
+			       json_pack("{s:O,s:o}", "request", s->req->id, "entries", entries));
+	else
+		json_decref(entries);
+	memmove(s->buf, s->buf + start, s->len - start);
+	s->len -= start;
+}
+
+static void
+stream_pump(void *arg)
+{
+	struct log_stream *s = arg;
+	struct conn *c = s->req->conn;
+
+	for (;;) {
+		if (conn_output_pending(c) > HIGH_WATER) {
+			/* Resume when the client has read most of it. */
+			conn_on_drain(c, stream_pump, s);
+			return;
+		}
+		s->buf = xrealloc(s->buf, s->len + CHUNK);
+		ssize_t n = read(s->fd, s->buf + s->len, CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			log_warn("logs: read: %s", strerror(errno));
+			stream_finish(s);
+			return;
+		}
+		if (n == 0)
+			break;
+		s->len += (size_t)n;
+		stream_emit(s);
+		/* A line longer than any sane record: drop it rather than grow forever. */
+		if (s->len > 16 * CHUNK)
+			s->len = 0;
+	}
+	bool running = s->ctr != NULL && s->ctr->state != CTR_EXITED;
+	if (!s->follow || !running) {
+		stream_finish(s);
+		return;
+	}
+	if (s->wd < 0) {
+		/* Watch first, then read again: nothing written in between is missed. */
+		s->wd = inotify_add_watch(s->d->inotify_fd, s->ctr->log_path, IN_MODIFY);
+		if (s->wd < 0) {
+			log_warn("logs: watch %s: %s", s->ctr->log_path, strerror(errno));
+			stream_finish(s);
+			return;
+		}
+		stream_pump(s);
+	}
+}
+
+static void
+inotify_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctrd *d = arg;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n = read(fd, buf, sizeof(buf));
+
+	for (char *p = buf; n > 0 && p < buf + n;) {
+		struct inotify_event *ev = (struct inotify_event *)p;
+		struct log_stream *s, *next;
+		for (s = LIST_FIRST(&d->log_streams); s != NULL; s = next) {
+			next = LIST_NEXT(s, entry);
+			if (s->wd == ev->wd && s->req->conn != NULL)
+				stream_pump(s);
+		}
+		p += sizeof(*ev) + ev->len;
+	}
+}
+
+int
+logs_init(struct ctrd *d, struct ctr_error *err)
+{
+	LIST_INIT(&d->log_streams);
+	d->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (d->inotify_fd < 0)
+		return ctr_error_sys(err, errno, "inotify_init");
+	d->inotify_ev = event_new(d->base, d->inotify_fd, EV_READ | EV_PERSIST, inotify_cb, d);
+	if (d->inotify_ev == NULL)
+		abort();
+	event_add(d->inotify_ev, NULL);
+	return 0;
+}
+
+void
+logs_shutdown(struct ctrd *d)
+{
+	if (d->inotify_ev != NULL)
+		event_free(d->inotify_ev);
+	closep(&d->inotify_fd);
+	d->inotify_ev = NULL;
+}
+
+/*
+ * Offset where the last `tail` lines of fd begin. A line is a run of P
+ * records ended by an F record; the tag is the field after the second space.
+ */
+static off_t
+tail_offset(int fd, int64_t tail)
+{
+	size_t ring_size = tail > 1 << 20 ? 1 << 20 : (size_t)tail;
+	off_t *ring = xcalloc(ring_size, sizeof(off_t));
+	uint64_t count = 0;
+	off_t pos = 0, line_start = 0;
+	int spaces = 0;
+	char tag = 0;
+	char buf[CHUNK];
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] == '\n') {
+				if (tag == 'F') {
+					ring[count++ % ring_size] = line_start;
+					line_start = pos + i + 1;
+				}
+				spaces = 0;
+				tag = 0;
+			} else if (spaces < 2) {
+				spaces += buf[i] == ' ';
+			} else if (tag == 0) {
+				tag = buf[i];
+			}
+		}
+		pos += n;
+	}
+	if (line_start < pos) /* a last line still being written */
+		ring[count++ % ring_size] = line_start;
+	off_t off = count == 0 ? pos : count <= ring_size ? ring[0] : ring[count % ring_size];
+	free(ring);
+	return off;
+}
+
+int
+logs_start(struct conn *c, json_t *id, struct container *ctr, json_t *params,
+	   struct ctr_error *err)
+{
+	int64_t tail = params_int(params, "tail", -1);
+	const char *since = json_string_value(json_object_get(params, "since"));
+	int64_t since_ns = 0;
+
+	if (since != NULL && time_parse_rfc3339(since, &since_ns) < 0)
+		return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0,
+				     "params.since: expected an RFC 3339 time like 2026-11-29T04:12:24Z");
+	if (ctr->log_path == NULL) {
+		/* An attached container's output went to its client; there is no log. */
+		conn_reply(c, id, json_object());
+		return 0;
+	}
+	int fd = open(ctr->log_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 && errno != ENOENT)
+		return ctr_error_sys(err, errno, "open %s", ctr->log_path);
+	if (fd < 0 && !json_is_true(json_object_get(params, "follow"))) {
+		conn_reply(c, id, json_object());
+		return 0;
+	}
+	if (fd < 0)
+		fd = open(ctr->log_path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (fd < 0)
+		return ctr_error_sys(err, errno, "open %s", ctr->log_path);
+	if (tail == 0)
+		(void)lseek(fd, 0, SEEK_END);
+	else if (tail > 0)
+		(void)lseek(fd, tail_offset(fd, tail), SEEK_SET);
+
+	struct log_stream *s = xcalloc(1, sizeof(*s));
+	s->d = ctr->d;
+	s->ctr = ctr;
+	s->fd = fd;
+	s->since = since_ns;
+	s->follow = json_is_true(json_object_get(params, "follow"));
+	s->wd = -1;
+	s->req = request_new(c, id, stream_cancel, s);
+	LIST_INSERT_HEAD(&ctr->d->log_streams, s, entry);
+	stream_pump(s);
+	return 0;
+}
+
+void
+logs_container_exited(struct container *ctr)
+{
+	struct log_stream *s, *next;
+
+	/* The monitor wrote everything before it exited: one last read, then done. */
+	for (s = LIST_FIRST(&ctr->d->log_streams); s != NULL; s = next) {
+		next = LIST_NEXT(s, entry);
+		if (s->ctr == ctr && s->wd >= 0) {
+			s->follow = false;
+			stream_pump(s);
+		}
+	}
+}
+
+void
+logs_container_removed(struct container *ctr)
+{
+	struct log_stream *s, *next;
+
+	for (s = LIST_FIRST(&ctr->d->log_streams); s != NULL; s = next) {
+		next = LIST_NEXT(s, entry);
+		if (s->ctr != ctr)
+			continue;
+		s->ctr = NULL;
+		/* The open fd still reads the (unlinked) file: send the rest and finish. */
+		if (s->wd >= 0) {
+			s->follow = false;
+			stream_pump(s);
+		}
+	}
+}

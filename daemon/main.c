@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctrd: start-up, the event loop and shut-down. Only this file may exit the
+ * process (and the children before execve).
+ */
+#include "config.h"
+
+#include <event2/event.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "container.h"
+#include "fsutil.h"
+#include "log.h"
+#include "logs.h"
+#include "proc.h"
+#include "server.h"
+
+#define DEFAULT_STATE_DIR "/run/ctrd"
+#define DEFAULT_ROOT_DIR "/var/lib/ctrd"
+#define DEFAULT_SOCKET DEFAULT_STATE_DIR "/ctrd.sock"
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: ctrd [OPTION]...\n"
+		"Run the ctrd container daemon in the foreground.\n"
+		"\n"
+		"  -s, --socket PATH      API socket (default " DEFAULT_SOCKET ")\n"
+		"      --state-dir DIR    runtime state, lost at reboot (default " DEFAULT_STATE_DIR ")\n"
+		"      --root DIR         images, container logs (default " DEFAULT_ROOT_DIR ")\n"
+		"      --log-level LEVEL  error, warn, info (default) or debug\n"
+		"  -h, --help             show this help and exit\n"
+		"  -V, --version          show the version and exit\n"
+		"\n"
+		"ctrd must run as root. Clients (ctrctl, or JSON-RPC on the socket) must be\n"
+		"root or members of the group \"ctrd\". See ctrd(8).\n");
+}
+
+/* Options into d; exits on --help, --version and errors. */
+static void
+parse_args(struct ctrd *d, int argc, char **argv)
+{
+	enum { OPT_STATE_DIR = 256, OPT_ROOT, OPT_LOG_LEVEL };
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+		{ "root", required_argument, NULL, OPT_ROOT },
+		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, level;
+
+	while ((c = getopt_long(argc, argv, "s:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			free(d->socket_path);
+			d->socket_path = xstrdup(optarg);
+			break;
+		case OPT_STATE_DIR:
+			free(d->state_dir);
+			d->state_dir = xstrdup(optarg);
+			break;
+		case OPT_ROOT:
+			free(d->root_dir);
+			d->root_dir = xstrdup(optarg);
+			break;
+		case OPT_LOG_LEVEL:
+			level = log_level_parse(optarg);
+			if (level < 0) {
+				fprintf(stderr, "ctrd: unknown log level \"%s\"\n", optarg);
+				exit(2);
+			}
+			log_set_level((enum log_level)level);
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("ctrd %s\n", PACKAGE_VERSION);
+			exit(0);
+		default:
+			usage(stderr);
+			exit(2);
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ctrd: unexpected argument \"%s\"\n", argv[optind]);
+		exit(2);
+	}
+	if (d->state_dir == NULL)
+		d->state_dir = xstrdup(DEFAULT_STATE_DIR);
+	if (d->root_dir == NULL)
+		d->root_dir = xstrdup(DEFAULT_ROOT_DIR);
+	if (d->socket_path == NULL)
+		d->socket_path = xstrdup(DEFAULT_SOCKET);
+}
+
+/* Creates dir (mode) and replaces *path with its canonical form. */
+static int
+prepare_dir(char **path, mode_t mode, struct ctr_error *err)
+{
+	if (fs_mkdir_p(*path, mode, err) < 0)
+		return -1;
+	char *real = realpath(*path, NULL);
+	if (real == NULL)
+		return ctr_error_sys(err, errno, "resolve %s", *path);
+	free(*path);
+	*path = real;
+	return 0;
+}
+
+static int
+prepare(struct ctrd *d, struct ctr_error *err)
+{
+	_cleanup_free_ char *sockdir = xstrdup(d->socket_path);
+	char *dir = dirname(sockdir);
+
+	if (geteuid() != 0)
+		return ctr_error_set(err, CTR_E_PERMISSION, 0, "ctrd must run as root");
+	if (prepare_dir(&d->state_dir, 0711, err) < 0 || prepare_dir(&d->root_dir, 0711, err) < 0)
+		return -1;
+	if (fs_mkdir_p(dir, 0755, err) < 0)
+		return -1;
+	d->containers_dir = xasprintf("%s/containers", d->state_dir);
+	d->logs_dir = xasprintf("%s/containers", d->root_dir);
+	if (fs_mkdir_p(d->containers_dir, 0700, err) < 0 || fs_mkdir_p(d->logs_dir, 0700, err) < 0)
+		return -1;
+
+	/* pidfds are how we avoid ever signalling a recycled PID. */
+	_cleanup_close_ int self = proc_pidfd_open(getpid());
+	if (self < 0)
+		return ctr_error_sys(err, errno, "pidfd_open (ctrd needs Linux 5.3 or later)");
+
+	d->clone_flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
+	if (access("/proc/self/ns/cgroup", F_OK) == 0)
+		d->clone_flags |= CLONE_NEWCGROUP;
+
+	/* Many clients and containers mean many fds: take what the hard limit allows. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return 0;
+}
+
+/* Tells systemd (Type=notify) we are serving; a no-op elsewhere. */
+static void
+notify_systemd(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t len;
+
+	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
+	    (len = strlen(path)) >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, path, len);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = '\0'; /* abstract namespace */
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	socklen_t salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
+	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa, salen) < 0)
+		log_warn("notify systemd: %s", strerror(errno));
+}
+
+static void
+shutdown_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct ctrd *d = arg;
+
+	if (d->stopping)
+		return;
+	d->stopping = true;
+	log_info("%s: shutting down; containers keep running", strsignal((int)sig));
+	notify_systemd("STOPPING=1");
+	server_stop_listening(d);
+	server_close_all(d);
+	event_base_loopexit(d->base, NULL);
+}
+
+static void
+hup_cb(evutil_socket_t sig, short what, void *arg)
+{
+	log_info("SIGHUP: nothing to reload; logging goes to stderr");
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ctrd d = { .listen_fd = -1, .inotify_fd = -1 };
+	_cleanup_error_ struct ctr_error err = CTR_ERROR_INIT;
+	struct event *sigs[3];
+
+	log_init(LOG_LEVEL_INFO);
+	parse_args(&d, argc, argv);
+	TAILQ_INIT(&d.containers);
+	TAILQ_INIT(&d.conns);
+	/* A client that disconnects mid-reply must cost an EPIPE, not the daemon. */
+	signal(SIGPIPE, SIG_IGN);
+
+	if (prepare(&d, &err) < 0) {
+		log_error("%s", err.msg);
+		return 1;
+	}
+	d.base = event_base_new();
+	if (d.base == NULL) {
+		log_error("cannot create the event loop");
+		return 1;
+	}
+	if (logs_init(&d, &err) < 0) {
+		log_error("%s", err.msg);
+		return 1;
+	}
+	container_restore_all(&d);
+	if (server_listen(&d, &err) < 0) {
+		log_error("%s", err.msg);
+		return 1;
+	}
+	sigs[0] = evsignal_new(d.base, SIGTERM, shutdown_cb, &d);
+	sigs[1] = evsignal_new(d.base, SIGINT, shutdown_cb, &d);
+	sigs[2] = evsignal_new(d.base, SIGHUP, hup_cb, &d);
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		if (sigs[i] == NULL || event_add(sigs[i], NULL) < 0) {
+			log_error("cannot install signal handlers");
+			return 1;
+		}
+	log_info("ctrd %s ready (state %s, root %s)", PACKAGE_VERSION, d.state_dir, d.root_dir);
+	notify_systemd("READY=1");
+
+	if (event_base_dispatch(d.base) < 0) {
+		log_error("event loop failed");
+		return 1;
+	}
+
+	server_stop_listening(&d);
+	container_free_all(&d);
+	logs_shutdown(&d);
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		event_free(sigs[i]);
+	/* Let deferred frees (closed connections) run before the base goes. */
+	event_base_loop(d.base, EVLOOP_NONBLOCK);
+	event_base_free(d.base);
+	free(d.socket_path);
+	free(d.state_dir);
+	free(d.root_dir);
+	free(d.containers_dir);
+	free(d.logs_dir);
+	return 0;
+}

@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The method table: each JSON-RPC method, its handler, whether it may take
+ * file descriptors, and (from proto/params.c) its parameter schema. Params
+ * are validated once in methods_dispatch() before any handler runs, and fds
+ * a handler does not take are closed there.
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+
+#include "container.h"
+#include "log.h"
+#include "logs.h"
+#include "methods.h"
+#include "params.h"
+#include "server.h"
+#include "spawn.h"
+
+#define API_VERSION 1
+
+/* What a handler gets. It replies (now or later) or returns -1 with err. */
+struct call {
+	struct ctrd *d;
+	struct conn *conn;
+	json_t *id;
+	json_t *params;
+	int *fds; /* a handler that keeps an fd sets its slot to -1 */
+	size_t nfds;
+};
+
+typedef int (*method_fn)(struct call *call, struct ctr_error *err);
+
+enum {
+	METHOD_TAKES_FDS = 1 << 0, /* the request may carry SCM_RIGHTS fds */
+};
+
+static int
+method_version(struct call *call, struct ctr_error *err)
+{
+	struct utsname u;
+
+	uname(&u);
+	conn_reply(call->conn, call->id,
+		   json_pack("{s:s,s:i,s:s,s:i}", "version", PACKAGE_VERSION, "api", API_VERSION,
+			     "kernel", u.release, "pid", (int)getpid()));
+	return 0;
+}
+
+/* The selected container of a request with an "id" param. */
+static struct container *
+selected(struct call *call, struct ctr_error *err)
+{
+	return container_find(call->d, json_string_value(json_object_get(call->params, "id")), err);
+}
+
+/* Newest first, as docker lists them. */
+static int
+method_ps(struct call *call, struct ctr_error *err)
+{
+	bool all = params_bool(call->params, "all", false);
+	json_t *list = json_array();
+	struct container *ctr;
+
+	TAILQ_FOREACH(ctr, &call->d->containers, entry)
+		if (all || ctr->state == CTR_RUNNING)
+			json_array_append_new(list, container_to_json(ctr, false));
+	conn_reply(call->conn, call->id, json_pack("{s:o}", "containers", list));
+	return 0;
+}
+
+static int
+method_inspect(struct call *call, struct ctr_error *err)
+{
+	struct container *ctr = selected(call, err);
+
+	if (ctr == NULL)
+		return -1;
+	conn_reply(call->conn, call->id, container_to_json(ctr, true));
+	return 0;
+}
+
+static int
+method_kill(struct call *call, struct ctr_error *err)
+{
+	struct container *ctr = selected(call, err);
+
+	if (ctr == NULL)
+		return -1;
+	if (container_signal(ctr, params_signal(call->params, "signal", SIGKILL), err) < 0)
+		return -1;
+	conn_reply(call->conn, call->id, json_pack("{s:s}", "id", ctr->id));
+	return 0;
+}
+
+static int
+method_stop(struct call *call, struct ctr_error *err)
+{
+	struct container *ctr = selected(call, err);
+
+	if (ctr == NULL)
+		return -1;
+	if (ctr->state == CTR_EXITED) {
+		/* Already stopped: success, as docker says. */
+		json_t *st = exit_status_to_json(&ctr->exit);
+		json_object_set_new(st, "id", json_string(ctr->id));
+		conn_reply(call->conn, call->id, st);
+		return 0;
+	}
+	if (container_stop(ctr, params_signal(call->params, "signal", SIGTERM),
+			   (int)params_int(call->params, "timeout", 10), err) < 0)
+		return -1;
+	container_add_waiter(ctr, WAITER_STOP, request_new(call->conn, call->id, NULL, NULL));
+	return 0;
+}
+
+static int
+method_rm(struct call *call, struct ctr_error *err)
+{
+	struct container *ctr = selected(call, err);
+	bool force = params_bool(call->params, "force", false);
+
+	if (ctr == NULL)
+		return -1;
+	if (ctr->state == CTR_EXITED) {
+		json_t *reply = json_pack("{s:s}", "id", ctr->id);
+		container_remove(ctr);
+		conn_reply(call->conn, call->id, reply);
+		return 0;
+	}
+	if (!force)
+		return ctr_error_set(err, CTR_E_STATE, 0,
+				     "container %s is %s: stop it first or remove it with force", ctr->name,
+				     container_state_name(ctr->state));
+	/* Kill now; the reply comes once it has exited and is removed. */
+	if (ctr->state == CTR_CREATED)
+		spawn_cancel(ctr->spawn);
+	else
+		(void)proc_ref_signal(&ctr->init, SIGKILL);
+	container_add_waiter(ctr, WAITER_REMOVE, request_new(call->conn, call->id, NULL, NULL));
+	return 0;
+}
+
+static int
+method_wait(struct call *call, struct ctr_error *err)
+{
+	struct container *ctr = selected(call, err);
+
+	if (ctr == NULL)
+		return -1;
+	if (ctr->state == CTR_EXITED) {
+		json_t *st = exit_status_to_json(&ctr->exit);
+		json_object_set_new(st, "id", json_string(ctr->id));
+		conn_reply(call->conn, call->id, st);
+		return 0;
+	}
+	container_add_waiter(ctr, WAITER_WAIT, request_new(call->conn, call->id, NULL, NULL));
+	return 0;
+}
+
+static int
+method_logs(struct call *call, struct ctr_error *err)
+{
+	struct container *ctr = selected(call, err);
+
+	if (ctr == NULL)
+		return -1;
+	return logs_start(call->conn, call->id, ctr, call->params, err);
+}
+
+/* Checks what the spec names on the host before anything is forked. */
+static int
+check_run_paths(const struct ctr_spec *spec, struct ctr_error *err)
+{
+	struct stat st;
+
+	if (spec->rootfs != NULL) {
+		if (stat(spec->rootfs, &st) < 0)
+			return ctr_error_set(err, CTR_E_INVALID_PARAMS, errno, "params.rootfs: %s",
+					     spec->rootfs);
+		if (!S_ISDIR(st.st_mode))
+			return ctr_error_set(err, CTR_E_INVALID_PARAMS, ENOTDIR, "params.rootfs: %s",
+					     spec->rootfs);
+	}
+	for (size_t i = 0; i < spec->nmounts; i++)
+		if (stat(spec->mounts[i].source, &st) < 0)
+			return ctr_error_set(err, CTR_E_INVALID_PARAMS, errno,
+					     "params.mounts[%zu].source: %s", i, spec->mounts[i].source);
+	return 0;
+}
+
+static int
+method_run(struct call *call, struct ctr_error *err)
+{
+	struct ctr_spec spec;
+	const char *name = params_str(call->params, "name", NULL);
+
+	if (spec_from_json(&spec, call->params, err) < 0) {
+		spec_free(&spec);
+		return -1;
+	}
+	if (spec.image != NULL) {
+		spec_free(&spec);
+		return ctr_error_set(err, CTR_E_NOT_FOUND, 0, "no such image: %s",
+				     params_str(call->params, "image", ""));
+	}
+	if (spec.command == NULL) {
+		spec_free(&spec);
+		return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0,
+				     "params.command: required when running a root file system");
+	}
+	if (!spec.detach && call->nfds != 3) {
+		spec_free(&spec);
+		return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0,
+				     "an attached run needs the client's stdin, stdout and stderr "
+				     "as SCM_RIGHTS fds (got %zu); set detach to run without them",
+				     call->nfds);
+	}
+	if (check_run_paths(&spec, err) < 0) {
+		spec_free(&spec);
+		return -1;
+	}
+	struct container *ctr = container_create(call->d, &spec, name, err);
+	spec_free(&spec);
+	if (ctr == NULL)
+		return -1;
+
+	int stdio[3] = { -1, -1, -1 };
+	if (!ctr->spec.detach)
+		for (int i = 0; i < 3; i++)
+			stdio[i] = steal_fd(&call->fds[i]);
+	if (spawn_start(ctr, ctr->spec.detach ? NULL : stdio, err) < 0) {
+		ctr_error_prefix(err, "start %.12s", ctr->id);
+		container_start_failed(ctr, err);
+		return -1;
+	}
+	container_add_waiter(ctr, WAITER_START, request_new(call->conn, call->id, NULL, NULL));
+	if (!ctr->spec.detach)
+		container_add_waiter(ctr, WAITER_ATTACH, request_new(call->conn, NULL, NULL, NULL));
+	return 0;
+}
+
+static const struct method {
+	const char *name;
+	method_fn fn;
+	unsigned flags;
+} methods[] = {
+	{ "version", method_version, 0 },
+	{ "run", method_run, METHOD_TAKES_FDS },
+	{ "ps", method_ps, 0 },
+	{ "inspect", method_inspect, 0 },
+	{ "stop", method_stop, 0 },
+	{ "kill", method_kill, 0 },
+	{ "rm", method_rm, 0 },
+	{ "wait", method_wait, 0 },
+	{ "logs", method_logs, 0 },
+};
+
+void
+methods_dispatch(struct ctrd *d, struct conn *c, json_t *id, const char *method, json_t *params,
+		 int *fds, size_t nfds)
+{
+	_cleanup_error_ struct ctr_error err = CTR_ERROR_INIT;
+	const struct method *m = NULL;
+	const struct param_spec *schema = params_schema(method);
+
+	for (size_t i = 0; i < ARRAY_SIZE(methods); i++)
+		if (strcmp(methods[i].name, method) == 0)
+			m = &methods[i];
+	if (m == NULL || schema == NULL) {
+		ctr_error_set(&err, CTR_E_NO_METHOD, 0, "unknown method \"%s\"", method);
+	} else if (nfds > 0 && !(m->flags & METHOD_TAKES_FDS)) {
+		ctr_error_set(&err, CTR_E_INVALID_PARAMS, 0, "%s takes no file descriptors", method);
+	} else if (params_validate(schema, params, &err) == 0) {
+		struct call call = { d, c, id, params, fds, nfds };
+		if (m->fn(&call, &err) == 0)
+			err.code = 0;
+	}
+	if (err.code != 0) {
+		log_debug("%s: %s", method, err.msg);
+		conn_error(c, id, &err);
+	}
+	for (size_t i = 0; i < nfds; i++)
+		closep(&fds[i]);
+}

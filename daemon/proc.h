@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Process handles that cannot be confused by PID reuse. A process is named
+ * by (pid, start time); the daemon holds a pidfd for it and signals through
+ * the pidfd, so a recycled PID never receives a signal meant for a
+ * container. When a handle is opened from a stored (pid, start time), the
+ * start time is checked after pidfd_open(): if it matches, the pidfd refers
+ * to the right process for as long as it is open.
+ */
+#ifndef CTRD_PROC_H
+#define CTRD_PROC_H
+
+#include "error.h"
+
+struct proc_ref {
+	pid_t pid;
+	uint64_t start_time; /* clock ticks since boot, /proc/PID/stat field 22 */
+	int pidfd;	     /* owned, -1 when not open */
+};
+
+#define PROC_REF_INIT { 0, 0, -1 }
+
+int proc_pidfd_open(pid_t pid);
+int proc_pidfd_signal(int pidfd, int sig);
+/* Start time of pid; -1 with errno (ESRCH when it is gone). */
+int proc_start_time(pid_t pid, uint64_t *start_time);
+/* Opens a pidfd for pid and checks its start time; -1 with ESRCH if pid is gone or is another process. */
+int proc_ref_open(struct proc_ref *ref, pid_t pid, uint64_t start_time);
+/* Fills ref for a process we know is ours (a child not yet reaped). */
+int proc_ref_from_child(struct proc_ref *ref, pid_t pid);
+void proc_ref_close(struct proc_ref *ref);
+/* Signals through the pidfd; -1 with errno (ESRCH once it has exited). */
+int proc_ref_signal(const struct proc_ref *ref, int sig);
+/* True while the process has not exited (a zombie has exited). */
+bool proc_ref_alive(const struct proc_ref *ref);
+
+/* In a new child: default dispositions for every signal and an empty signal mask. */
+void proc_reset_signals(void);
+/* Closes every fd >= 3 that is not in keep. */
+int proc_close_fds_except(const int *keep, size_t n);
+
+/* Fork-like clone(2) with namespace flags: 0 in the child, the pid in the parent. */
+pid_t proc_clone(unsigned long flags);
+
+#endif

@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: MIT */
+#include "config.h"
+
+#include <event2/event.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#include "child.h"
+#include "log.h"
+#include "monitor.h"
+#include "spawn.h"
+#include "sync.h"
+
+/* Setup that takes longer than this (a hung mount, say) is killed and reported. */
+#define SPAWN_TIMEOUT_SEC 60
+
+struct spawn {
+	struct container *ctr;
+	int sync_fd;
+	struct event *sync_ev;
+	struct event *reap_ev; /* failure: waits for the monitor (ctr->monitor) to exit */
+	struct proc_ref init;
+	struct ctr_error err;
+	int64_t started_ns; /* time_mono_ns() when the request was taken */
+};
+
+void
+sync_send_error(int fd, int errnum, int exit_code, const char *text)
+{
+	struct sync_hdr h = { .type = SYNC_ERROR, .errnum = errnum, .exit_code = exit_code };
+	size_t len = strnlen(text, SYNC_MAX_TEXT);
+	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)text, len } };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+
+	(void)sendmsg(fd, &mh, MSG_NOSIGNAL);
+}
+
+/* The monitor tells the daemon which process is the init, handing over a pidfd for it. */
+static int
+sync_send_pid(int fd, pid_t pid, uint64_t start_time, int pidfd)
+{
+	struct sync_hdr h = { .type = SYNC_PID, .pid = pid, .start_time = start_time };
+	struct iovec iov = { &h, sizeof(h) };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control = { 0 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	mh.msg_control = control.buf;
+	mh.msg_controllen = sizeof(control.buf);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	if (c == NULL)
+		return errno = EINVAL, -1;
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &pidfd, sizeof(int));
+	return sendmsg(fd, &mh, MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
+
+/*
+ * The monitor process, forked from the daemon. It holds copies of every
+ * daemon fd until proc_close_fds_except() below; nothing before that may
+ * block. It never returns.
+ */
+static _noreturn_ void
+monitor_process(struct container *ctr, int sync_fd, int *stdio, int log_fd, unsigned long flags)
+{
+	int in = -1, out = -1, errfd = -1, out_r = -1, err_r = -1;
+	int pipe_out[2], pipe_err[2];
+
+	proc_reset_signals();
+	/* Its own session: a signal to the daemon's process group must not reach containers. */
+	(void)setsid();
+	(void)prctl(PR_SET_NAME, "ctrd-monitor", 0, 0, 0);
+
+	if (stdio != NULL && ctr->spec.interactive)
+		in = stdio[0];
+	else
+		in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (stdio != NULL) {
+		out = stdio[1];
+		errfd = stdio[2];
+	} else {
+		if (pipe2(pipe_out, O_CLOEXEC) < 0 || pipe2(pipe_err, O_CLOEXEC) < 0) {
+			sync_send_error(sync_fd, errno, 0, "monitor: pipe");
+			_exit(1);
+		}
+		out_r = pipe_out[0], out = pipe_out[1];
+		err_r = pipe_err[0], errfd = pipe_err[1];
+	}
+	if (in < 0) {
+		sync_send_error(sync_fd, errno, 0, "monitor: open /dev/null");
+		_exit(1);
+	}
+	int keep[] = { sync_fd, in, out, errfd, out_r, err_r, log_fd };
+	if (proc_close_fds_except(keep, ARRAY_SIZE(keep)) < 0) {
+		sync_send_error(sync_fd, errno, 0, "monitor: close inherited fds");
+		_exit(1);
+	}
+
+	pid_t pid = proc_clone(flags);
+	if (pid < 0) {
+		sync_send_error(sync_fd, errno, 0, "clone into new namespaces");
+		_exit(1);
+	}
+	if (pid == 0) {
+		struct child_args a = {
+			.ctr = ctr,
+			.sync_fd = sync_fd,
+			.stdio = { in, out, errfd },
+			.clone_flags = flags,
+		};
+		child_run(&a);
+	}
+
+	close(in);
+	close(out);
+	close(errfd);
+	struct monitor_args m = {
+		.init_pid = pid,
+		.init_pidfd = proc_pidfd_open(pid),
+		.out_fd = out_r,
+		.err_fd = err_r,
+		.log_fd = log_fd,
+		.exit_path = xasprintf("%s/exit", ctr->dir),
+	};
+	uint64_t start_time = 0;
+	if (m.init_pidfd < 0 || proc_start_time(pid, &start_time) < 0 ||
+	    sync_send_pid(sync_fd, pid, start_time, m.init_pidfd) < 0) {
+		sync_send_error(sync_fd, errno, 0, "monitor: report the init's pid");
+		kill(pid, SIGKILL);
+	}
+	close(sync_fd);
+	monitor_run(&m);
+}
+
+static void spawn_free(struct spawn *sp);
+
+/* The monitor exited after a failed start: now nothing is left to clean but our state. */
+static void
+spawn_reaped_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct spawn *sp = arg;
+	struct container *ctr = sp->ctr;
+	siginfo_t si;
+
+	if (waitid((idtype_t)P_PIDFD, (id_t)ctr->monitor.pidfd, &si, WEXITED | WNOHANG) < 0)
+		log_warn("reap monitor %d: %s", (int)ctr->monitor.pid, strerror(errno));
+	struct ctr_error err = sp->err;
+	sp->err = (struct ctr_error)CTR_ERROR_INIT;
+	ctr->spawn = NULL;
+	spawn_free(sp);
+	container_start_failed(ctr, &err);
+	ctr_error_clear(&err);
+}
+
+static void
+spawn_fail(struct spawn *sp)
+{
+	event_free(sp->sync_ev);
+	sp->sync_ev = NULL;
+	/* Make sure nothing of the attempt survives, then wait for the monitor to go. */
+	if (sp->init.pidfd >= 0)
+		(void)proc_ref_signal(&sp->init, SIGKILL);
+	(void)proc_ref_signal(&sp->ctr->monitor, SIGKILL);
+	sp->reap_ev = event_new(sp->ctr->d->base, sp->ctr->monitor.pidfd, EV_READ, spawn_reaped_cb, sp);
+	if (sp->reap_ev == NULL)
+		abort();
+	event_add(sp->reap_ev, NULL);
+}
+
+static void
+spawn_succeed(struct spawn *sp)
+{
+	struct container *ctr = sp->ctr;
+
+	log_debug("%.12s: started pid %d in %.3f ms", ctr->id, (int)sp->init.pid,
+		  (double)(time_mono_ns() - sp->started_ns) / 1e6);
+	ctr->spawn = NULL;
+	container_started(ctr, &sp->init);
+	spawn_free(sp);
+}
+
+/* Reads what the monitor and the init report. */
+static void
+sync_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct spawn *sp = arg;
+
+	if (what & EV_TIMEOUT) {
+		if (sp->err.code == 0)
+			ctr_error_set(&sp->err, CTR_E_SYSTEM, ETIMEDOUT,
+				      "container setup did not finish in %d seconds", SPAWN_TIMEOUT_SEC);
+		spawn_fail(sp);
+		return;
+	}
+	for (;;) {
+		char buf[sizeof(struct sync_hdr) + SYNC_MAX_TEXT + 1];
+		union {
+			char buf[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} control;
+		struct iovec iov = { buf, sizeof(buf) - 1 };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+		struct sync_hdr h;
+		int pidfd = -1;
+
+		mh.msg_control = control.buf;
+		mh.msg_controllen = sizeof(control.buf);
+		ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			/* End of file: the monitor is done and the init exec'd or died. */
+			if (sp->err.code == 0 && sp->init.pid <= 0)
+				ctr_error_set(&sp->err, CTR_E_SYSTEM, 0, "the monitor died before starting the container");
+			if (sp->err.code != 0)
+				spawn_fail(sp);
+			else
+				spawn_succeed(sp);
+			return;
+		}
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c))
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+			    c->cmsg_len == CMSG_LEN(sizeof(int)))
+				memcpy(&pidfd, CMSG_DATA(c), sizeof(int));
+		if ((size_t)n < sizeof(h)) {
+			closep(&pidfd);
+			continue;
+		}
+		memcpy(&h, buf, sizeof(h));
+		buf[n] = '\0';
+		if (h.type == SYNC_PID && pidfd >= 0 && sp->init.pidfd < 0) {
+			sp->init.pid = h.pid;
+			sp->init.start_time = h.start_time;
+			sp->init.pidfd = steal_fd(&pidfd);
+		} else if (h.type == SYNC_ERROR && sp->err.code == 0) {
+			/* The text already names the errno; keep the number for the reply's data. */
+			ctr_error_set(&sp->err, h.exit_code ? CTR_E_EXEC : CTR_E_SYSTEM, 0, "%s",
+				      buf + sizeof(h));
+			sp->err.errnum = h.errnum;
+			sp->err.exit_code = h.exit_code;
+		}
+		closep(&pidfd);
+	}
+}
+
+static void
+spawn_free(struct spawn *sp)
+{
+	if (sp->sync_ev != NULL)
+		event_free(sp->sync_ev);
+	if (sp->reap_ev != NULL)
+		event_free(sp->reap_ev);
+	closep(&sp->sync_fd);
+	proc_ref_close(&sp->init);
+	ctr_error_clear(&sp->err);
+	free(sp);
+}
+
+static int
+spawn_start_(struct container *ctr, int *stdio, struct ctr_error *err)
+{
+	struct ctrd *d = ctr->d;
+	_cleanup_close_ int log_fd = -1;
+	int sv[2];
+
+	if (stdio == NULL && ctr->log_path != NULL) {
+		log_fd = open(ctr->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
+			      0640);
+		if (log_fd < 0)
+			return ctr_error_sys(err, errno, "open log %s", ctr->log_path);
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return ctr_error_sys(err, errno, "socketpair");
+
+	struct spawn *sp = xcalloc(1, sizeof(*sp));
+	sp->ctr = ctr;
+	sp->sync_fd = sv[0];
+	sp->init = (struct proc_ref)PROC_REF_INIT;
+	sp->started_ns = time_mono_ns();
+
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(sv[1]);
+		spawn_free(sp);
+		return ctr_error_sys(err, e, "fork");
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		monitor_process(ctr, sv[1], stdio, log_fd, d->clone_flags |
+				(ctr->spec.network == NET_HOST ? 0 : CLONE_NEWNET));
+	}
+
+	close(sv[1]);
+	if (stdio != NULL)
+		for (int i = 0; i < 3; i++)
+			close_fd(&stdio[i]);
+	/* Nobody else can reap it, so its pid is still valid here. */
+	if (proc_ref_from_child(&ctr->monitor, pid) < 0) {
+		int e = errno;
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		spawn_free(sp);
+		return ctr_error_sys(err, e, "pidfd_open");
+	}
+	sp->sync_ev = event_new(d->base, sp->sync_fd, EV_READ | EV_PERSIST, sync_cb, sp);
+	if (sp->sync_ev == NULL)
+		abort();
+	struct timeval tv = { SPAWN_TIMEOUT_SEC, 0 };
+	event_add(sp->sync_ev, &tv);
+	ctr->monitor_is_child = true;
+	ctr->spawn = sp;
+	/* Saved now so a daemon restarted mid-start finds the monitor. */
+	(void)container_save(ctr, NULL);
+	return 0;
+}
+
+int
+spawn_start(struct container *ctr, int *stdio, struct ctr_error *err)
+{
+	int r = spawn_start_(ctr, stdio, err);
+
+	/* Ours either way: after a fork they are already closed (-1). */
+	for (int i = 0; stdio != NULL && i < 3; i++)
+		close_fd(&stdio[i]);
+	return r;
+}
+
+void
+spawn_cancel(struct spawn *sp)
+{
+	if (sp->err.code == 0)
+		ctr_error_set(&sp->err, CTR_E_STATE, 0, "start canceled");
+	if (sp->reap_ev == NULL)
+		spawn_fail(sp);
+}
+
+void
+spawn_abort(struct spawn *sp)
+{
+	if (sp->init.pidfd >= 0)
+		(void)proc_ref_signal(&sp->init, SIGKILL);
+	(void)proc_ref_signal(&sp->ctr->monitor, SIGKILL);
+	sp->ctr->spawn = NULL;
+	spawn_free(sp);
+}

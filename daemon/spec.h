@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A container's specification: what `run` asked for, checked beyond types
+ * (names, host names, environment entries, paths) and kept both as a struct
+ * for the spawn path and as JSON for the state file and `inspect`.
+ */
+#ifndef CTRD_SPEC_H
+#define CTRD_SPEC_H
+
+#include <jansson.h>
+
+#include "error.h"
+
+enum net_mode { NET_NONE, NET_HOST };
+
+struct mount_spec {
+	char *source;	   /* absolute host path */
+	char *destination; /* absolute path inside the container */
+	bool readonly;
+};
+
+struct ctr_spec {
+	char *image;	/* image name, or NULL with rootfs */
+	char *rootfs;	/* absolute host path of the root directory */
+	char **command; /* argv, at least one element */
+	char **env;	/* "K=V", merged over the defaults at start */
+	char *cwd;	/* absolute, default "/" */
+	char *user;	/* "uid[:gid]" or "name[:group]", NULL for root */
+	char *hostname; /* NULL: the first 12 digits of the id */
+	bool detach, rm, interactive, tty, read_only;
+	struct mount_spec *mounts;
+	size_t nmounts;
+	char **tmpfs;
+	enum net_mode network;
+};
+
+/* Fills spec from validated run params; -1 with CTR_E_INVALID_PARAMS. */
+int spec_from_json(struct ctr_spec *spec, json_t *params, struct ctr_error *err);
+/* The params form of spec (what spec_from_json accepts). */
+json_t *spec_to_json(const struct ctr_spec *spec);
+void spec_free(struct ctr_spec *spec);
+/* A JSON array of the strings of a NULL-terminated vector. */
+json_t *spec_strv_to_json(char *const *v);
+
+/* Container names: [a-zA-Z0-9][a-zA-Z0-9_.-]*, as docker allows. */
+bool spec_valid_name(const char *name);
+/* Host names: RFC 1123 labels separated by dots. */
+bool spec_valid_hostname(const char *name);
+
+#endif

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Messages from the monitor and the container's init to the daemon, over
+ * the spawn's SOCK_SEQPACKET socket: one message per send, each a header
+ * and, for errors, the message text.
+ */
+#ifndef CTRD_SYNC_H
+#define CTRD_SYNC_H
+
+#include <stdint.h>
+
+enum sync_type {
+	SYNC_PID = 1,	/* monitor: the init's pid and start time, its pidfd attached */
+	SYNC_ERROR = 2, /* monitor or init: setup failed; text follows */
+};
+
+struct sync_hdr {
+	uint32_t type;
+	int32_t pid;
+	uint64_t start_time;
+	int32_t errnum;
+	int32_t exit_code; /* 126/127 when the command cannot be run */
+};
+
+#define SYNC_MAX_TEXT 4000
+
+/* Sends an error from a child process; never fails loudly (the child exits next). */
+void sync_send_error(int fd, int errnum, int exit_code, const char *text);
+
+#endif

@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: MIT */
+#include "config.h"
+
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+
+#include "util.h"
+
+static _noreturn_ void
+out_of_memory(size_t size)
+{
+	/* Nothing sane can continue; say why before dying. */
+	char msg[96];
+	int n = snprintf(msg, sizeof(msg), "ctrd: out of memory allocating %zu bytes\n", size);
+	if (n > 0)
+		(void)!write(STDERR_FILENO, msg, (size_t)n);
+	abort();
+}
+
+void *
+xmalloc(size_t size)
+{
+	void *p = malloc(size ? size : 1);
+	if (p == NULL)
+		out_of_memory(size);
+	return p;
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (p == NULL)
+		out_of_memory(n * size);
+	return p;
+}
+
+void *
+xrealloc(void *p, size_t size)
+{
+	void *q = realloc(p, size ? size : 1);
+	if (q == NULL)
+		out_of_memory(size);
+	return q;
+}
+
+void *
+xreallocarray(void *p, size_t n, size_t size)
+{
+	if (size != 0 && n > SIZE_MAX / size)
+		out_of_memory(SIZE_MAX);
+	return xrealloc(p, n * size);
+}
+
+char *
+xstrdup(const char *s)
+{
+	char *p = strdup(s);
+	if (p == NULL)
+		out_of_memory(strlen(s));
+	return p;
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	char *p = strndup(s, n);
+	if (p == NULL)
+		out_of_memory(n);
+	return p;
+}
+
+char *
+xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		out_of_memory(strlen(fmt));
+	va_end(ap);
+	return s;
+}
+
+size_t
+strv_length(char *const *v)
+{
+	size_t n = 0;
+	while (v != NULL && v[n] != NULL)
+		n++;
+	return n;
+}
+
+void
+strv_free(char **v)
+{
+	for (size_t i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+static int64_t
+clock_ns(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t
+time_now_ns(void)
+{
+	return clock_ns(CLOCK_REALTIME);
+}
+
+int64_t
+time_mono_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+char *
+time_format_rfc3339(int64_t ns)
+{
+	time_t secs = (time_t)(ns / 1000000000);
+	long frac = (long)(ns % 1000000000);
+	struct tm tm;
+
+	if (frac < 0) {
+		frac += 1000000000;
+		secs--;
+	}
+	gmtime_r(&secs, &tm);
+	return xasprintf("%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+}
+
+int
+time_parse_rfc3339(const char *s, int64_t *ns)
+{
+	struct tm tm = { 0 };
+	const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	int64_t frac = 0;
+	int digits = 0;
+
+	if (p == NULL)
+		return -1;
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++, digits++) {
+			if (digits >= 9)
+				return -1;
+			frac = frac * 10 + (*p - '0');
+		}
+		if (digits == 0)
+			return -1;
+		for (; digits < 9; digits++)
+			frac *= 10;
+	}
+	if (strcmp(p, "Z") != 0)
+		return -1;
+	time_t secs = timegm(&tm);
+	if (secs == (time_t)-1)
+		return -1;
+	*ns = (int64_t)secs * 1000000000 + frac;
+	return 0;
+}
+
+int
+parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+parse_i64(const char *s, int64_t *out)
+{
+	char *end;
+
+	if (s == NULL || *s == '\0' || *s == ' ' || *s == '+')
+		return -1;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int sig;
+} signals[] = {
+	{ "HUP", SIGHUP },     { "INT", SIGINT },       { "QUIT", SIGQUIT },   { "ILL", SIGILL },
+	{ "TRAP", SIGTRAP },   { "ABRT", SIGABRT },     { "IOT", SIGIOT },     { "BUS", SIGBUS },
+	{ "FPE", SIGFPE },     { "KILL", SIGKILL },     { "USR1", SIGUSR1 },   { "SEGV", SIGSEGV },
+	{ "USR2", SIGUSR2 },   { "PIPE", SIGPIPE },     { "ALRM", SIGALRM },   { "TERM", SIGTERM },
+	{ "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD },   { "CONT", SIGCONT },   { "STOP", SIGSTOP },
+	{ "TSTP", SIGTSTP },   { "TTIN", SIGTTIN },     { "TTOU", SIGTTOU },   { "URG", SIGURG },
+	{ "XCPU", SIGXCPU },   { "XFSZ", SIGXFSZ },     { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },
+	{ "WINCH", SIGWINCH }, { "IO", SIGIO },         { "POLL", SIGPOLL },   { "PWR", SIGPWR },
+	{ "SYS", SIGSYS },
+};
+
+int
+signal_parse(const char *s)
+{
+	uint64_t n;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	if (parse_u64(s, &n) == 0)
+		return n >= 1 && n < NSIG ? (int)n : -1;
+	if (strncasecmp(s, "SIG", 3) == 0)
+		s += 3;
+	for (size_t i = 0; i < ARRAY_SIZE(signals); i++)
+		if (strcasecmp(s, signals[i].name) == 0)
+			return signals[i].sig;
+	/* RTMIN, RTMIN+N, RTMAX, RTMAX-N as kill(1) spells them. */
+	int base, sign;
+	if (strncasecmp(s, "RTMIN", 5) == 0)
+		base = SIGRTMIN, sign = 1;
+	else if (strncasecmp(s, "RTMAX", 5) == 0)
+		base = SIGRTMAX, sign = -1;
+	else
+		return -1;
+	s += 5;
+	if (*s == '\0')
+		return base;
+	if ((sign > 0 && *s != '+') || (sign < 0 && *s != '-') || parse_u64(s + 1, &n) < 0)
+		return -1;
+	int64_t sig = base + sign * (int64_t)n;
+	return sig >= SIGRTMIN && sig <= SIGRTMAX ? (int)sig : -1;
+}
+
+const char *
+signal_name(int sig)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(signals); i++)
+		if (signals[i].sig == sig)
+			return signals[i].name;
+	return NULL;
+}
+
+/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if invalid. */
+static size_t
+utf8_seq_len(const unsigned char *p, size_t n)
+{
+	unsigned char c = p[0];
+	size_t len;
+	uint32_t cp;
+
+	if (c >= 0x01 && c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4, cp = c & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and values past U+10FFFF are invalid. */
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+char *
+utf8_sanitize(const char *buf, size_t len, size_t *out_len)
+{
+	/* Each bad byte becomes 3 bytes at most. */
+	char *out = xmalloc(len * 3 + 1);
+	size_t o = 0;
+
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_seq_len((const unsigned char *)buf + i, len - i);
+		if (n == 0) {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		} else {
+			memcpy(out + o, buf + i, n);
+			o += n;
+			i += n;
+		}
+	}
+	out[o] = '\0';
+	if (out_len != NULL)
+		*out_len = o;
+	return out;
+}
+
+int
+write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
