@@ -89,7 +89,7 @@ cmd_inspect(const struct verb *v, int argc, char **argv)
 	if (no_options(v, argc, argv) < 0)
 		return EXIT_FAILED;
 	int ret = for_each_container(v, argc, argv, "inspect", NULL, collect, all);
-	if (ret == EXIT_FAILED)
+	if (ret == EXIT_FAILED || json_array_size(all) == 0)
 		return ret;
 	char *s = json_dumps(all, JSON_INDENT(4));
 	puts(s);
