@@ -175,6 +175,33 @@ exit_status_to_json(const struct exit_status *st)
 	return o;
 }
 
+/* Reads the exit file a monitor wrote (monitor.c); -1 with errno if missing or bad. */
+static int
+read_exit_file(const char *path, struct exit_status *st)
+{
+	_cleanup_free_ char *data = NULL;
+	json_error_t jerr;
+
+	if (fs_read_file(path, 4096, &data, NULL) < 0)
+		return -1;
+	json_t *o = json_loads(data, 0, &jerr);
+	json_t *code = json_object_get(o, "exit_code");
+	json_t *sig = json_object_get(o, "signal");
+	const char *finished = json_string_value(json_object_get(o, "finished_at"));
+
+	if (!json_is_integer(code)) {
+		json_decref(o);
+		return errno = EINVAL, -1;
+	}
+	st->exit_code = (int)json_integer_value(code);
+	st->signal = json_is_integer(sig) ? (int)json_integer_value(sig) : 0;
+	st->oom_killed = json_is_true(json_object_get(o, "oom_killed"));
+	if (finished == NULL || time_parse_rfc3339(finished, &st->finished_at) < 0)
+		st->finished_at = time_now_ns();
+	json_decref(o);
+	return 0;
+}
+
 static void
 set_time(json_t *o, const char *key, int64_t ns)
 {
@@ -333,7 +360,7 @@ monitor_exited_cb(evutil_socket_t fd, short what, void *arg)
 		siginfo_t si;
 		(void)waitid((idtype_t)P_PIDFD, (id_t)ctr->monitor.pidfd, &si, WEXITED | WNOHANG);
 	}
-	if (monitor_read_exit(path, &st) < 0) {
+	if (read_exit_file(path, &st) < 0) {
 		/* Killed before it could write: the init is orphaned, and nobody will reap it for us. */
 		log_error("%.12s: monitor %d died without recording the exit (%s); killing the container",
 			  ctr->id, (int)ctr->monitor.pid, strerror(errno));
@@ -539,7 +566,7 @@ restore_one(struct ctrd *d, const char *id, struct ctr_error *err)
 	if (strcmp(state, "exited") == 0) {
 		_cleanup_free_ char *exit_path = xasprintf("%s/exit", ctr->dir);
 		ctr->state = CTR_EXITED;
-		if (monitor_read_exit(exit_path, &ctr->exit) < 0) {
+		if (read_exit_file(exit_path, &ctr->exit) < 0) {
 			json_t *code = json_object_get(o, "exit_code");
 			ctr->exit.exit_code = json_is_integer(code) ? (int)json_integer_value(code) : 255;
 		}
@@ -554,7 +581,7 @@ restore_one(struct ctrd *d, const char *id, struct ctr_error *err)
 		/* The monitor is gone; its exit file says how the container ended, if it got that far. */
 		_cleanup_free_ char *exit_path = xasprintf("%s/exit", ctr->dir);
 		ctr->state = CTR_EXITED;
-		if (monitor_read_exit(exit_path, &ctr->exit) < 0) {
+		if (read_exit_file(exit_path, &ctr->exit) < 0) {
 			ctr->exit.exit_code = 255;
 			ctr->exit.finished_at = time_now_ns();
 			ctr->error = xstrdup("lost while ctrd was not running");

@@ -28,6 +28,7 @@ struct ctrd {
 	char *root_dir;	   /* persistent data: images, logs */
 	char *containers_dir; /* <state_dir>/containers */
 	char *logs_dir;	      /* <root_dir>/containers */
+	char *monitor_path;   /* the ctrd-monitor program, or NULL to monitor in-process */
 
 	int listen_fd;
 	bool own_socket; /* we created the socket file and remove it at exit */

@@ -121,6 +121,28 @@ prepare_dir(char **path, mode_t mode, struct ctr_error *err)
 	return 0;
 }
 
+/*
+ * ctrd-monitor beside our own executable (the build tree), else where make
+ * install puts it. Without it, monitors stay forked copies of the daemon.
+ */
+static char *
+find_monitor(void)
+{
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n > 0) {
+		self[n] = '\0';
+		char *path = xasprintf("%s/ctrd-monitor", dirname(self));
+		if (access(path, X_OK) == 0)
+			return path;
+		free(path);
+	}
+	if (access(LIBEXECDIR "/ctrd/ctrd-monitor", X_OK) == 0)
+		return xstrdup(LIBEXECDIR "/ctrd/ctrd-monitor");
+	return NULL;
+}
+
 static int
 prepare(struct ctrd *d, struct ctr_error *err)
 {
@@ -142,6 +164,11 @@ prepare(struct ctrd *d, struct ctr_error *err)
 	_cleanup_close_ int self = proc_pidfd_open(getpid());
 	if (self < 0)
 		return ctr_error_sys(err, errno, "pidfd_open (ctrd needs Linux 5.3 or later)");
+
+	d->monitor_path = find_monitor();
+	if (d->monitor_path == NULL)
+		log_warn("ctrd-monitor not found beside ctrd or in " LIBEXECDIR "/ctrd; "
+			 "monitors will be copies of the daemon");
 
 	d->clone_flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
 	if (access("/proc/self/ns/cgroup", F_OK) == 0)
@@ -260,5 +287,6 @@ main(int argc, char **argv)
 	free(d.root_dir);
 	free(d.containers_dir);
 	free(d.logs_dir);
+	free(d.monitor_path);
 	return 0;
 }

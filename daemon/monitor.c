@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
 
-#include <jansson.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include "fsutil.h"
 #include "logfile.h"
 #include "monitor.h"
+#include "proc.h"
 
 /* After the init exits, its pipes are drained for at most this long. */
 #define DRAIN_MS 2000
@@ -31,23 +33,24 @@ relay(int fd, int log_fd, bool is_stderr)
 	return true;
 }
 
+/* The exit file, in the JSON the daemon reads (container.c); no JSON library needed here. */
 static void
 write_exit(const char *path, const siginfo_t *si)
 {
-	struct exit_status st = { .finished_at = time_now_ns() };
+	int code, sig = 0;
 
 	if (si->si_code == CLD_EXITED) {
-		st.exit_code = si->si_status;
+		code = si->si_status;
 	} else {
-		st.signal = si->si_status;
-		st.exit_code = 128 + si->si_status;
+		sig = si->si_status;
+		code = 128 + sig;
 	}
-	json_t *o = exit_status_to_json(&st);
-	char *s = json_dumps(o, JSON_COMPACT);
-	if (s != NULL)
-		(void)fs_write_atomic(path, s, strlen(s), 0644, NULL);
-	free(s);
-	json_decref(o);
+	_cleanup_free_ char *finished = time_format_rfc3339(time_now_ns());
+	_cleanup_free_ char *sigstr = sig ? xasprintf("%d", sig) : xstrdup("null");
+	_cleanup_free_ char *s = xasprintf("{\"exit_code\":%d,\"signal\":%s,\"oom_killed\":false,"
+					   "\"finished_at\":\"%s\"}\n",
+					   code, sigstr, finished);
+	(void)fs_write_atomic(path, s, strlen(s), 0644, NULL);
 }
 
 void
@@ -62,6 +65,11 @@ monitor_run(const struct monitor_args *a)
 	bool exited = false;
 	int64_t deadline = 0;
 
+	/* Only SIGKILL ends a monitor: a stray `pkill ctrd` must not orphan containers. */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
 	for (;;) {
 		int timeout = -1;
 		if (exited) {
@@ -77,7 +85,7 @@ monitor_run(const struct monitor_args *a)
 		if (n <= 0)
 			break;
 		if (p[0].revents) {
-			if (waitid(P_PID, (id_t)a->init_pid, &si, WEXITED) < 0 && errno != EINTR)
+			if (waitid(P_PID, (id_t)a->init_pid, &si, WEXITED) < 0)
 				si.si_code = CLD_KILLED, si.si_status = SIGKILL;
 			exited = true;
 			p[0].fd = -1;
@@ -94,28 +102,61 @@ monitor_run(const struct monitor_args *a)
 	_exit(0);
 }
 
-int
-monitor_read_exit(const char *path, struct exit_status *st)
+/* Moves fd to want (or closes want when fd < 0), leaving it open across exec. */
+static int
+place_fd(int fd, int want)
 {
-	_cleanup_free_ char *data = NULL;
-	json_error_t jerr;
+	if (fd < 0)
+		return close(want) < 0 && errno != EBADF ? -1 : 0;
+	if (fd == want)
+		return fcntl(fd, F_SETFD, 0);
+	return dup2(fd, want) < 0 ? -1 : 0;
+}
 
-	if (fs_read_file(path, 4096, &data, NULL) < 0)
-		return -1;
-	json_t *o = json_loads(data, 0, &jerr);
-	json_t *code = json_object_get(o, "exit_code");
-	json_t *sig = json_object_get(o, "signal");
-	const char *finished = json_string_value(json_object_get(o, "finished_at"));
+void
+monitor_exec(const char *path, const struct monitor_args *a)
+{
+	int src[4] = { a->init_pidfd, a->out_fd, a->err_fd, a->log_fd };
+	int high[4];
+	char pid[16];
 
-	if (!json_is_integer(code)) {
-		json_decref(o);
-		return errno = EINVAL, -1;
+	if (path == NULL)
+		return;
+	/* First out of the way of 3..6, so no fd lands on another before it moved. */
+	for (int i = 0; i < 4; i++) {
+		high[i] = src[i] < 0 ? -1 : fcntl(src[i], F_DUPFD_CLOEXEC, 16);
+		if (src[i] >= 0 && high[i] < 0)
+			return;
 	}
-	st->exit_code = (int)json_integer_value(code);
-	st->signal = json_is_integer(sig) ? (int)json_integer_value(sig) : 0;
-	st->oom_killed = json_is_true(json_object_get(o, "oom_killed"));
-	if (finished == NULL || time_parse_rfc3339(finished, &st->finished_at) < 0)
-		st->finished_at = time_now_ns();
-	json_decref(o);
-	return 0;
+	for (int i = 0; i < 4; i++)
+		if (place_fd(high[i], MONITOR_FD_PIDFD + i) < 0)
+			return;
+	int keep[] = { 3, 4, 5, 6 };
+	(void)proc_close_fds_except(keep, 4);
+	snprintf(pid, sizeof(pid), "%d", (int)a->init_pid);
+	char *argv[] = { (char *)"ctrd-monitor", (char *)a->id, pid, (char *)a->exit_path,
+			 (char *)(a->out_fd >= 0 ? "relay" : "attached"), NULL };
+	execv(path, argv);
+}
+
+int
+monitor_main(int argc, char **argv)
+{
+	struct monitor_args a = { .init_pidfd = MONITOR_FD_PIDFD, .out_fd = -1, .err_fd = -1,
+				  .log_fd = -1 };
+	uint64_t pid;
+
+	if (argc != 5 || parse_u64(argv[2], &pid) < 0 || fcntl(MONITOR_FD_PIDFD, F_GETFD) < 0) {
+		fprintf(stderr, "ctrd-monitor: started by ctrd only (ID PID EXIT-FILE relay|attached)\n");
+		return 2;
+	}
+	a.id = argv[1];
+	a.init_pid = (pid_t)pid;
+	a.exit_path = argv[3];
+	if (strcmp(argv[4], "relay") == 0) {
+		a.out_fd = MONITOR_FD_STDOUT;
+		a.err_fd = MONITOR_FD_STDERR;
+		a.log_fd = MONITOR_FD_LOG;
+	}
+	monitor_run(&a);
 }

@@ -125,6 +125,7 @@ monitor_process(struct container *ctr, int sync_fd, int *stdio, int log_fd, unsi
 	close(out);
 	close(errfd);
 	struct monitor_args m = {
+		.id = ctr->id,
 		.init_pid = pid,
 		.init_pidfd = proc_pidfd_open(pid),
 		.out_fd = out_r,
@@ -139,6 +140,8 @@ monitor_process(struct container *ctr, int sync_fd, int *stdio, int log_fd, unsi
 		kill(pid, SIGKILL);
 	}
 	close(sync_fd);
+	/* The container runs; shed the copy of the daemon (or carry on as we are). */
+	monitor_exec(ctr->d->monitor_path, &m);
 	monitor_run(&m);
 }
 
