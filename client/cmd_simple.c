@@ -2,6 +2,7 @@
 /* The verbs that send one request per container: inspect, stop, kill, rm, wait; and version. */
 #include "config.h"
 
+#include <ctype.h>
 #include <getopt.h>
 #include <string.h>
 
@@ -81,16 +82,74 @@ no_options(const struct verb *v, int argc, char **argv)
 	return 0;
 }
 
+/* The value at a dotted path ("pid", "config.hostname"); docker's "{{.Pid}}" works too. */
+static json_t *
+field_at(json_t *o, const char *format)
+{
+	_cleanup_free_ char *path = xstrdup(format);
+	char *p = path, *save = NULL;
+	size_t len = strlen(p);
+
+	if (len >= 4 && strncmp(p, "{{", 2) == 0 && strcmp(p + len - 2, "}}") == 0) {
+		p[len - 2] = '\0';
+		p += 2;
+	}
+	for (char *key = strtok_r(p, ". ", &save); key != NULL && o != NULL;
+	     key = strtok_r(NULL, ". ", &save)) {
+		json_t *next = json_object_get(o, key);
+		/* docker capitalises (.State.Pid); our keys are lower case. */
+		for (char *c = key; next == NULL && *c != '\0'; c++)
+			*c = (char)tolower((unsigned char)*c);
+		o = next ? next : json_object_get(o, key);
+	}
+	return o;
+}
+
+static void
+print_field(json_t *o, const char *format)
+{
+	json_t *v = field_at(o, format);
+
+	if (json_is_string(v)) {
+		puts(json_string_value(v));
+	} else if (v == NULL || json_is_null(v)) {
+		puts("");
+	} else {
+		char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+		puts(s);
+		free(s);
+	}
+}
+
 int
 cmd_inspect(const struct verb *v, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'H' },
+		{ NULL, 0, NULL, 0 },
+	};
 	json_auto_t *all = json_array();
+	const char *format = NULL;
+	int c;
 
-	if (no_options(v, argc, argv) < 0)
-		return EXIT_FAILED;
+	while ((c = ctrctl_getopt(v, argc, argv, "f:", opts)) != -1) {
+		if (c != 'f') {
+			fprintf(stderr, "See 'ctrctl inspect --help'.\n");
+			return EXIT_FAILED;
+		}
+		format = optarg;
+	}
 	int ret = for_each_container(v, argc, argv, "inspect", NULL, collect, all);
 	if (ret == EXIT_FAILED || json_array_size(all) == 0)
 		return ret;
+	if (format != NULL) {
+		size_t i;
+		json_t *o;
+		json_array_foreach(all, i, o)
+			print_field(o, format);
+		return ret;
+	}
 	char *s = json_dumps(all, JSON_INDENT(4));
 	puts(s);
 	free(s);

@@ -39,7 +39,8 @@ static const struct verb verbs[] = {
 	  "  -a, --all               show all containers (default: running ones)\n"
 	  "  -q, --quiet             only show ids\n"
 	  "      --json              print the daemon's JSON\n" },
-	{ "inspect", cmd_inspect, "CTR...", "Show everything about containers as JSON", "" },
+	{ "inspect", cmd_inspect, "[OPTIONS] CTR...", "Show everything about containers as JSON",
+	  "  -f, --format FIELD      print only FIELD (\"pid\", \"config.hostname\", \"{{.State}}\")\n" },
 	{ "stop", cmd_stop, "[OPTIONS] CTR...", "Stop running containers",
 	  "  -t, --time SECS         seconds to wait before SIGKILL (default 10)\n"
 	  "  -s, --signal SIG        signal to send first (default TERM)\n" },

@@ -41,7 +41,7 @@ show ctrctl run --rm --rootfs "$tmp/rootfs" --hostname demo \
 	sh -c 'echo "I am PID $$ on host $(hostname)"; ps -o pid,user,comm; ls /'
 show ctrctl run -d --name web --rootfs "$tmp/rootfs" sh -c 'echo serving; exec sleep 1d'
 show ctrctl ps
-pid=$(ctrctl inspect web | sed -n 's/^ *"pid": \([0-9]*\),*$/\1/p')
+pid=$(ctrctl inspect -f pid web)
 show nsenter -a -t "$pid" sh -c 'echo "entered from the host: $(hostname), PID 1 is $(cat /proc/1/comm)"'
 show ctrctl logs web
 show ctrctl stop -t 1 web

@@ -80,14 +80,12 @@ rpc() {
 		socat -t 5 - "UNIX-CONNECT:$CTRD_SOCKET"
 }
 
-# The host PID ctrd reports for a container.
+# The host PID ctrd reports for a container (empty unless it runs).
 ctr_pid() {
-	"$CTRCTL" inspect "$1" | sed -n 's/^ *"pid": \([0-9]*\),*$/\1/p'
+	"$CTRCTL" inspect -f pid "$1"
 }
 
-# Field of inspect's JSON, with python for exactness.
+# A field of inspect's JSON ("state", "config.hostname").
 inspect_field() {
-	"$CTRCTL" inspect "$1" | python3 -c 'import json,sys; v=json.load(sys.stdin)[0]
-for k in sys.argv[1].split("."): v=v[k]
-print(v if not isinstance(v, bool) else str(v).lower())' "$2"
+	"$CTRCTL" inspect -f "$2" "$1"
 }

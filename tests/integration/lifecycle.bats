@@ -306,6 +306,8 @@ print([c["pid"] for c in json.load(sys.stdin) if c["name"] == "init-check"][0])'
 	[ "$(inspect_field "$id" name)" = unique ]
 	[ "$(inspect_field "${id:0:12}" name)" = unique ]
 	[ "$(inspect_field "${id:0:5}" name)" = unique ]
+	[ "$("$CTRCTL" inspect -f '{{.Name}}' unique)" = unique ]
+	[ "$("$CTRCTL" inspect -f config.network unique)" = none ]
 	run "$CTRCTL" run -d --name 'bad name' --rootfs "$ROOTFS" true
 	[ "$status" -eq 125 ]
 	[[ "$output" == *"not a valid name"* ]]
