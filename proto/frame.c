@@ -173,7 +173,8 @@ frame_read(struct frame_reader *r, int sock, struct ctr_error *err)
 int
 frame_next(struct frame_reader *r, struct frame_msg *msg, struct ctr_error *err)
 {
-	char *nl = memchr(r->buf + r->scanned, '\n', r->end - r->scanned);
+	char *nl = r->end > r->scanned ? memchr(r->buf + r->scanned, '\n', r->end - r->scanned)
+				       : NULL;
 
 	if (nl == NULL) {
 		r->scanned = r->end;

@@ -64,7 +64,14 @@ ctrd_stop() {
 			kill -KILL "$pid" 2>/dev/null || true
 		done
 	done
+	# A sanitizer build reports into the daemon's log: any report fails the file.
+	local bad=0
+	if grep -q 'Sanitizer\|runtime error:' "$T/ctrd.log" 2>/dev/null; then
+		grep -A20 'Sanitizer\|runtime error:' "$T/ctrd.log" >&2
+		bad=1
+	fi
 	rm -rf "$T"
+	return $bad
 }
 
 # Shows the daemon's log when a test fails (bats prints a failed test's output).
