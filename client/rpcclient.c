@@ -53,8 +53,21 @@ rpc_send(struct rpc_client *cl, const char *method, json_t *params, const int *f
 
 	if (len > FRAME_MAX)
 		return ctr_error_set(err, CTR_E_LIMIT, 0, "request larger than %d bytes", FRAME_MAX);
-	if (frame_send(cl->fd, line, len, fds, nfds) < 0)
-		return ctr_error_sys(err, errno, "send to ctrd");
+	if (frame_send(cl->fd, line, len, fds, nfds) < 0) {
+		int e = errno;
+		/* The daemon may have said why it closed on us (permission, limits): show that. */
+		struct rpc_in in;
+		_cleanup_error_ struct ctr_error ignored = CTR_ERROR_INIT;
+		if ((e == EPIPE || e == ECONNRESET) && rpc_recv(cl, &in, &ignored) == 1) {
+			bool said = in.msg.kind == RPC_ERROR;
+			if (said)
+				rpc_error_from_msg(&in.msg, err);
+			rpc_in_clear(&in);
+			if (said)
+				return -1;
+		}
+		return ctr_error_sys(err, e, "send to ctrd");
+	}
 	return id;
 }
 
