@@ -9,7 +9,8 @@
 
 struct logs_opts {
 	bool timestamps;
-	bool failed; /* writing to our stdout or stderr failed */
+	bool midline[2]; /* stdout, stderr: the last data did not end a line */
+	bool failed;	 /* writing to our stdout or stderr failed */
 };
 
 static void
@@ -25,9 +26,13 @@ print_entries(struct rpc_in *in, void *arg)
 	{
 		const char *stream = json_string_value(json_object_get(e, "stream"));
 		json_t *data = json_object_get(e, "data");
-		FILE *out = stream && strcmp(stream, "stderr") == 0 ? stderr : stdout;
-		if (o->timestamps)
+		bool is_err = stream && strcmp(stream, "stderr") == 0;
+		FILE *out = is_err ? stderr : stdout;
+		size_t len = json_string_length(data);
+		/* A line written in pieces gets one time stamp, that of its first piece. */
+		if (o->timestamps && !o->midline[is_err])
 			fprintf(out, "%s ", json_string_value(json_object_get(e, "time")));
+		o->midline[is_err] = len > 0 && json_string_value(data)[len - 1] != '\n';
 		if (fwrite(json_string_value(data), 1, json_string_length(data), out) !=
 		    json_string_length(data))
 			o->failed = true;

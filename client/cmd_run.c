@@ -101,7 +101,7 @@ parse_run(const struct verb *v, int argc, char **argv, json_t *p)
 	json_object_set_new(p, "mounts", mounts);
 	json_object_set_new(p, "tmpfs", tmpfs);
 	/* "+": the first non-option is the image; what follows belongs to the command. */
-	while ((c = ctrctl_getopt(v, argc, argv, "+ditrh:e:w:u:v:", opts)) != -1) {
+	while ((c = ctrctl_getopt(v, argc, argv, "+dith:e:w:u:v:", opts)) != -1) {
 		switch (c) {
 		case 'd':
 			json_object_set_new(p, "detach", json_true());

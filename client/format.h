@@ -13,7 +13,7 @@ char *format_duration(int64_t ns);
 char *format_ago(const char *rfc3339, int64_t now_ns);
 /* "Up 5 seconds", "Exited (0) 3 minutes ago", "Created" for a container object. */
 char *format_status(json_t *ctr, int64_t now_ns);
-/* The command as docker shows it: "sh -c 'sleep 1'" quoted and cut to max bytes. */
+/* The command's words joined by spaces, in double quotes, cut to max bytes with an ellipsis. */
 char *format_command(json_t *argv, size_t max);
 
 #endif

@@ -23,7 +23,7 @@
 static _noreturn_ void
 child_fail(const struct child_args *a, const struct ctr_error *err)
 {
-	sync_send_error(a->sync_fd, err->errnum, err->exit_code, err->msg);
+	sync_send_error(a->sync_fd, err->code, err->errnum, err->exit_code, err->msg);
 	_exit(err->exit_code ? err->exit_code : 125);
 }
 

@@ -330,6 +330,8 @@ reply_exited(struct waiter *w, void *arg)
 	json_object_set_new(st, "id", json_string(ctr->id));
 	if (w->kind == WAITER_ATTACH) {
 		/* The attached client's run already had its reply: this is a notification. */
+		if (w->req->id != NULL)
+			json_object_set(st, "request", w->req->id);
 		request_notify(w->req, "exit", st);
 		request_free(w->req);
 	} else {

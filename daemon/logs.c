@@ -207,8 +207,10 @@ logs_shutdown(struct ctrd *d)
 }
 
 /*
- * Offset where the last `tail` lines of fd begin. A line is a run of P
- * records ended by an F record; the tag is the field after the second space.
+ * Offset where the last `tail` lines of fd begin. A line of a stream is a
+ * run of its P records ended by an F record; streams interleave, so each
+ * has its own unfinished line. Output starts at the earliest start among
+ * the last `tail` lines (records between them are included, as they fall).
  */
 static off_t
 tail_offset(int fd, int64_t tail)
@@ -216,32 +218,46 @@ tail_offset(int fd, int64_t tail)
 	size_t ring_size = tail > 1 << 20 ? 1 << 20 : (size_t)tail;
 	off_t *ring = xcalloc(ring_size, sizeof(off_t));
 	uint64_t count = 0;
-	off_t pos = 0, line_start = 0;
-	int spaces = 0;
+	off_t pos = 0, rec_start = 0, line_start[2] = { -1, -1 };
+	int spaces = 0, stream = 0, field_len = 0;
 	char tag = 0;
 	char buf[CHUNK];
 	ssize_t n;
 
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
 		for (ssize_t i = 0; i < n; i++) {
-			if (buf[i] == '\n') {
+			char ch = buf[i];
+			if (ch == '\n') {
+				/* "stdout" and "stderr" differ in their fourth byte. */
+				if (line_start[stream] < 0)
+					line_start[stream] = rec_start;
 				if (tag == 'F') {
-					ring[count++ % ring_size] = line_start;
-					line_start = pos + i + 1;
+					ring[count++ % ring_size] = line_start[stream];
+					line_start[stream] = -1;
 				}
-				spaces = 0;
+				rec_start = pos + i + 1;
+				spaces = field_len = stream = 0;
 				tag = 0;
-			} else if (spaces < 2) {
-				spaces += buf[i] == ' ';
-			} else if (tag == 0) {
-				tag = buf[i];
+			} else if (spaces < 2 && ch == ' ') {
+				spaces++;
+			} else if (spaces == 1) {
+				if (field_len++ == 3)
+					stream = ch == 'e';
+			} else if (spaces == 2 && tag == 0) {
+				tag = ch;
 			}
 		}
 		pos += n;
 	}
-	if (line_start < pos) /* a last line still being written */
-		ring[count++ % ring_size] = line_start;
-	off_t off = count == 0 ? pos : count <= ring_size ? ring[0] : ring[count % ring_size];
+	/* Lines still being written count too. */
+	for (int st = 0; st < 2; st++)
+		if (line_start[st] >= 0)
+			ring[count++ % ring_size] = line_start[st];
+	off_t off = pos;
+	size_t kept = count < ring_size ? (size_t)count : ring_size;
+	for (size_t i = 0; i < kept; i++)
+		if (ring[i] < off)
+			off = ring[i];
 	free(ring);
 	return off;
 }

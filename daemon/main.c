@@ -253,11 +253,12 @@ main(int argc, char **argv)
 		log_error("%s", err.msg);
 		return 1;
 	}
-	container_restore_all(&d);
+	/* Listen first: a second daemon on the same paths must fail before it touches any state. */
 	if (server_listen(&d, &err) < 0) {
 		log_error("%s", err.msg);
 		return 1;
 	}
+	container_restore_all(&d);
 	sigs[0] = evsignal_new(d.base, SIGTERM, shutdown_cb, &d);
 	sigs[1] = evsignal_new(d.base, SIGINT, shutdown_cb, &d);
 	sigs[2] = evsignal_new(d.base, SIGHUP, hup_cb, &d);

@@ -239,7 +239,7 @@ method_run(struct call *call, struct ctr_error *err)
 	}
 	container_add_waiter(ctr, WAITER_START, request_new(call->conn, call->id, NULL, NULL));
 	if (!ctr->spec.detach)
-		container_add_waiter(ctr, WAITER_ATTACH, request_new(call->conn, NULL, NULL, NULL));
+		container_add_waiter(ctr, WAITER_ATTACH, request_new(call->conn, call->id, NULL, NULL));
 	return 0;
 }
 

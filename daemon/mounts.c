@@ -122,22 +122,6 @@ setup_dev(int rootfd, struct ctr_error *err)
 	return 0;
 }
 
-static int
-setup_sys(int rootfd, bool new_netns, struct ctr_error *err)
-{
-	_cleanup_close_ int fd = special_dir(rootfd, "/sys", err);
-	unsigned long ro = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
-
-	if (fd < 0)
-		return -1;
-	if (new_netns)
-		return mount_on_fd("sysfs", fd, "sysfs", ro, NULL, "sysfs on /sys", err);
-	/* sysfs belongs to the network namespace it is mounted in; share the host's read-only. */
-	if (mount_on_fd("/sys", fd, NULL, MS_BIND | MS_REC, NULL, "/sys", err) < 0)
-		return -1;
-	return mount_on_fd(NULL, fd, NULL, MS_BIND | MS_REMOUNT | ro, NULL, "/sys read-only", err);
-}
-
 /* The flags a bind remount must keep (the kernel refuses to clear locked ones). */
 static unsigned long
 kept_flags(int fd)
@@ -174,6 +158,26 @@ make_readonly(int fd, const char *what, struct ctr_error *err)
 		return ctr_error_sys(err, errno, "make %s read-only", what);
 	return mount_on_fd(NULL, fd, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | kept_flags(fd), NULL,
 			   what, err);
+}
+
+static int
+setup_sys(int rootfd, bool new_netns, struct ctr_error *err)
+{
+	_cleanup_close_ int fd = special_dir(rootfd, "/sys", err);
+	unsigned long ro = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+
+	if (fd < 0)
+		return -1;
+	if (new_netns)
+		return mount_on_fd("sysfs", fd, "sysfs", ro, NULL, "sysfs on /sys", err);
+	/* sysfs belongs to the network namespace it is mounted in; share the host's read-only. */
+	if (mount_on_fd("/sys", fd, NULL, MS_BIND | MS_REC, NULL, "/sys", err) < 0)
+		return -1;
+	/* The fd is the directory under the new mount: open the mount itself. */
+	_cleanup_close_ int mnt = root_open(rootfd, "/sys", O_PATH | O_DIRECTORY, ROOT_NO_SYMLINKS);
+	if (mnt < 0)
+		return ctr_error_sys(err, errno, "open /sys");
+	return make_readonly(mnt, "/sys", err);
 }
 
 static int

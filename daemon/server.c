@@ -37,6 +37,7 @@ struct conn {
 	bool broken;	 /* a send failed: close_ev will close it */
 	bool draining; /* close once the output queue is empty */
 	bool read_eof; /* the client shut down its side: close when its requests are done */
+	int64_t partial_since; /* time_mono_ns() when the message now arriving began, or 0 */
 	void (*drain_fn)(void *arg);
 	void *drain_arg;
 	LIST_HEAD(, request) requests;
@@ -170,6 +171,14 @@ void
 conn_reply_fds(struct conn *c, json_t *id, json_t *result, const int *fds, size_t nfds)
 {
 	size_t len;
+
+	if (id == NULL) {
+		/* The request was a notification: JSON-RPC forbids a reply. */
+		json_decref(result);
+		for (size_t i = 0; i < nfds; i++)
+			close(fds[i]);
+		return;
+	}
 	char *line = rpc_encode_result(id, result, &len);
 
 	conn_send(c, line, len, fds, nfds);
@@ -185,6 +194,11 @@ void
 conn_error(struct conn *c, json_t *id, const struct ctr_error *err)
 {
 	size_t len;
+
+	if (id == NULL) {
+		log_debug("client pid %d: notification failed: %s", (int)c->pid, err->msg);
+		return;
+	}
 	char *line = rpc_encode_ctr_error(id, err, &len);
 
 	conn_send(c, line, len, NULL, 0);
@@ -281,19 +295,21 @@ conn_handle(struct conn *c, struct frame_msg *fm)
 	_cleanup_error_ struct ctr_error err = CTR_ERROR_INIT;
 
 	if (rpc_parse(fm->data, fm->len, &msg, &err) < 0) {
-		conn_error(c, msg.id, &err);
+		conn_error(c, msg.id ? msg.id : json_null(), &err);
 		frame_msg_close_fds(fm);
 		rpc_msg_clear(&msg);
 		return;
 	}
-	if (msg.kind != RPC_REQUEST) {
-		/* Notifications get no reply (JSON-RPC 2.0), and we never asked the client anything. */
-		log_debug("client pid %d: ignored a message that is not a request", (int)c->pid);
+	if (msg.kind != RPC_REQUEST && msg.kind != RPC_NOTIFICATION) {
+		/* A result or error: we never ask the client anything. */
+		log_debug("client pid %d: ignored a response", (int)c->pid);
 		frame_msg_close_fds(fm);
 		rpc_msg_clear(&msg);
 		return;
 	}
-	methods_dispatch(c->d, c, msg.id, msg.method, msg.params, fm->fds, fm->nfds);
+	/* A notification (no id) runs like a request, but every reply to it is dropped. */
+	methods_dispatch(c->d, c, msg.kind == RPC_REQUEST ? msg.id : NULL, msg.method, msg.params,
+			 fm->fds, fm->nfds);
 	rpc_msg_clear(&msg);
 }
 
@@ -308,7 +324,7 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		ctr_error_set(&err, CTR_E_LIMIT, 0, "request not completed within %d seconds",
 			      PARTIAL_TIMEOUT_SEC);
 		log_warn("client pid %d: %s", (int)c->pid, err.msg);
-		conn_error(c, NULL, &err);
+		conn_error(c, json_null(), &err);
 		conn_close_after_flush(c);
 		return;
 	}
@@ -334,7 +350,7 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		if (n < 0) {
 			if (n == -1)
 				ctr_error_sys(&err, errno, "receive");
-			conn_error(c, NULL, &err);
+			conn_error(c, json_null(), &err);
 			conn_close_after_flush(c);
 			return;
 		}
@@ -342,7 +358,7 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		while (!c->dead && !c->broken && !c->draining &&
 		       (r = frame_next(c->in, &fm, &err)) != 0) {
 			if (r < 0) {
-				conn_error(c, NULL, &err);
+				conn_error(c, json_null(), &err);
 				conn_close_after_flush(c);
 				return;
 			}
@@ -351,9 +367,20 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (c->dead || c->broken || c->draining)
 		return;
-	/* A half-received message starts the clock; an idle connection may stay. */
-	struct timeval tv = { PARTIAL_TIMEOUT_SEC, 0 };
-	event_add(c->read_ev, frame_reader_pending(c->in) > 0 ? &tv : NULL);
+	/*
+	 * A half-received message starts the clock, and the message must be whole
+	 * before it runs out however the bytes trickle in; an idle connection may stay.
+	 */
+	if (frame_reader_pending(c->in) == 0) {
+		c->partial_since = 0;
+		event_add(c->read_ev, NULL);
+		return;
+	}
+	if (c->partial_since == 0)
+		c->partial_since = time_mono_ns();
+	int64_t left = c->partial_since + PARTIAL_TIMEOUT_SEC * 1000000000LL - time_mono_ns();
+	struct timeval tv = { left > 0 ? left / 1000000000 : 0, left > 0 ? (left % 1000000000) / 1000 : 0 };
+	event_add(c->read_ev, &tv);
 }
 
 /* True if the peer's groups include gid (read from /proc, as the kernel sees them now). */
@@ -423,7 +450,10 @@ conn_new(struct ctrd *d, int fd)
 	if (!peer_allowed(d, &cred)) {
 		log_warn("refused client pid %d uid %d gid %d: not root and not in the socket's group",
 			 (int)cred.pid, (int)cred.uid, (int)cred.gid);
-		refuse(fd, CTR_E_PERMISSION, "permission denied: ctrd accepts root and group ctrd only");
+		refuse(fd, CTR_E_PERMISSION,
+		       d->socket_gid == (gid_t)-1
+			       ? "permission denied: ctrd accepts root only (there is no group ctrd)"
+			       : "permission denied: ctrd accepts root and members of group ctrd only");
 		return;
 	}
 	if (d->nconns >= MAX_CONNS) {

@@ -36,7 +36,10 @@ void server_stop_listening(struct ctrd *d);
 /* Closes every connection (at exit). */
 void server_close_all(struct ctrd *d);
 
-/* Immediate replies, for handlers. fds (nfds of them) go with the message and are closed here. */
+/*
+ * Immediate replies, for handlers. fds (nfds of them) go with the message and
+ * are closed here. A NULL id means the request was a notification: nothing is sent.
+ */
 void conn_reply(struct conn *c, json_t *id, json_t *result);
 void conn_reply_fds(struct conn *c, json_t *id, json_t *result, const int *fds, size_t nfds);
 void conn_error(struct conn *c, json_t *id, const struct ctr_error *err);

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include "child.h"
+#include "fsutil.h"
 #include "log.h"
 #include "monitor.h"
 #include "spawn.h"
@@ -31,14 +32,27 @@ struct spawn {
 };
 
 void
-sync_send_error(int fd, int errnum, int exit_code, const char *text)
+sync_send_error(int fd, int code, int errnum, int exit_code, const char *text)
 {
-	struct sync_hdr h = { .type = SYNC_ERROR, .errnum = errnum, .exit_code = exit_code };
+	struct sync_hdr h = {
+		.type = SYNC_ERROR, .errnum = errnum, .exit_code = exit_code, .code = code
+	};
 	size_t len = strnlen(text, SYNC_MAX_TEXT);
 	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)text, len } };
 	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
 
 	(void)sendmsg(fd, &mh, MSG_NOSIGNAL);
+}
+
+/* A failure in the monitor before the init exists: "what: reason", then exit. */
+static _noreturn_ void
+monitor_fail(int sync_fd, const char *what)
+{
+	int e = errno;
+	_cleanup_free_ char *text = xasprintf("%s: %s", what, strerror(e));
+
+	sync_send_error(sync_fd, CTR_E_SYSTEM, e, 0, text);
+	_exit(1);
 }
 
 /* The monitor tells the daemon which process is the init, handing over a pidfd for it. */
@@ -89,28 +103,20 @@ monitor_process(struct container *ctr, int sync_fd, int *stdio, int log_fd, unsi
 		out = stdio[1];
 		errfd = stdio[2];
 	} else {
-		if (pipe2(pipe_out, O_CLOEXEC) < 0 || pipe2(pipe_err, O_CLOEXEC) < 0) {
-			sync_send_error(sync_fd, errno, 0, "monitor: pipe");
-			_exit(1);
-		}
+		if (pipe2(pipe_out, O_CLOEXEC) < 0 || pipe2(pipe_err, O_CLOEXEC) < 0)
+			monitor_fail(sync_fd, "monitor: pipe");
 		out_r = pipe_out[0], out = pipe_out[1];
 		err_r = pipe_err[0], errfd = pipe_err[1];
 	}
-	if (in < 0) {
-		sync_send_error(sync_fd, errno, 0, "monitor: open /dev/null");
-		_exit(1);
-	}
+	if (in < 0)
+		monitor_fail(sync_fd, "monitor: open /dev/null");
 	int keep[] = { sync_fd, in, out, errfd, out_r, err_r, log_fd };
-	if (proc_close_fds_except(keep, ARRAY_SIZE(keep)) < 0) {
-		sync_send_error(sync_fd, errno, 0, "monitor: close inherited fds");
-		_exit(1);
-	}
+	if (proc_close_fds_except(keep, ARRAY_SIZE(keep)) < 0)
+		monitor_fail(sync_fd, "monitor: close inherited fds");
 
 	pid_t pid = proc_clone(flags);
-	if (pid < 0) {
-		sync_send_error(sync_fd, errno, 0, "clone into new namespaces");
-		_exit(1);
-	}
+	if (pid < 0)
+		monitor_fail(sync_fd, "clone into new namespaces");
 	if (pid == 0) {
 		struct child_args a = {
 			.ctr = ctr,
@@ -136,8 +142,8 @@ monitor_process(struct container *ctr, int sync_fd, int *stdio, int log_fd, unsi
 	uint64_t start_time = 0;
 	if (m.init_pidfd < 0 || proc_start_time(pid, &start_time) < 0 ||
 	    sync_send_pid(sync_fd, pid, start_time, m.init_pidfd) < 0) {
-		sync_send_error(sync_fd, errno, 0, "monitor: report the init's pid");
 		kill(pid, SIGKILL);
+		monitor_fail(sync_fd, "monitor: report the init's pid");
 	}
 	close(sync_fd);
 	/* The container runs; shed the copy of the daemon (or carry on as we are). */
@@ -249,8 +255,8 @@ sync_cb(evutil_socket_t fd, short what, void *arg)
 			sp->init.pidfd = steal_fd(&pidfd);
 		} else if (h.type == SYNC_ERROR && sp->err.code == 0) {
 			/* The text already names the errno; keep the number for the reply's data. */
-			ctr_error_set(&sp->err, h.exit_code ? CTR_E_EXEC : CTR_E_SYSTEM, 0, "%s",
-				      buf + sizeof(h));
+			int code = h.code ? h.code : h.exit_code ? CTR_E_EXEC : CTR_E_SYSTEM;
+			ctr_error_set(&sp->err, code, 0, "%s", buf + sizeof(h));
 			sp->err.errnum = h.errnum;
 			sp->err.exit_code = h.exit_code;
 		}
@@ -271,6 +277,45 @@ spawn_free(struct spawn *sp)
 	free(sp);
 }
 
+/*
+ * /etc/hostname and /etc/hosts for the container, and the host's resolver
+ * configuration when it shares the host's network; mounts.c binds them over
+ * the image's files.
+ */
+static int
+write_etc_files(struct container *ctr, struct ctr_error *err)
+{
+	char short_id[CTR_SHORT_ID_LEN + 1];
+	const char *host = ctr->spec.hostname;
+
+	memcpy(short_id, ctr->id, CTR_SHORT_ID_LEN);
+	short_id[CTR_SHORT_ID_LEN] = '\0';
+	if (host == NULL)
+		host = short_id;
+	_cleanup_free_ char *path = xasprintf("%s/hostname", ctr->dir);
+	_cleanup_free_ char *hostname = xasprintf("%s\n", host);
+	if (fs_write_atomic(path, hostname, strlen(hostname), 0644, err) < 0)
+		return -1;
+	free(path);
+	path = xasprintf("%s/hosts", ctr->dir);
+	_cleanup_free_ char *hosts = xasprintf("127.0.0.1\tlocalhost\n"
+					       "::1\tlocalhost ip6-localhost ip6-loopback\n"
+					       "127.0.1.1\t%s\n",
+					       host);
+	if (fs_write_atomic(path, hosts, strlen(hosts), 0644, err) < 0)
+		return -1;
+	if (ctr->spec.network == NET_HOST) {
+		_cleanup_free_ char *resolv = NULL;
+		size_t len;
+		free(path);
+		path = xasprintf("%s/resolv.conf", ctr->dir);
+		if (fs_read_file("/etc/resolv.conf", 1 << 20, &resolv, &len) == 0 &&
+		    fs_write_atomic(path, resolv, len, 0644, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int
 spawn_start_(struct container *ctr, int *stdio, struct ctr_error *err)
 {
@@ -284,6 +329,8 @@ spawn_start_(struct container *ctr, int *stdio, struct ctr_error *err)
 		if (log_fd < 0)
 			return ctr_error_sys(err, errno, "open log %s", ctr->log_path);
 	}
+	if (write_etc_files(ctr, err) < 0)
+		return -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return ctr_error_sys(err, errno, "socketpair");
 

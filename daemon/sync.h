@@ -20,11 +20,12 @@ struct sync_hdr {
 	uint64_t start_time;
 	int32_t errnum;
 	int32_t exit_code; /* 126/127 when the command cannot be run */
+	int32_t code;	   /* the error's enum ctr_code, 0 for the default */
 };
 
 #define SYNC_MAX_TEXT 4000
 
 /* Sends an error from a child process; never fails loudly (the child exits next). */
-void sync_send_error(int fd, int errnum, int exit_code, const char *text);
+void sync_send_error(int fd, int code, int errnum, int exit_code, const char *text);
 
 #endif

@@ -99,6 +99,19 @@ print([c["pid"] for c in json.load(sys.stdin) if c["name"] == "init-check"][0])'
 	[ "$status" -eq 0 ]
 }
 
+@test "--network host shares the host's interfaces and resolver; /etc files are generated" {
+	run "$CTRCTL" run --rm --network host --rootfs "$ROOTFS" sh -c 'ip -o link | wc -l; touch /sys/x'
+	[ "${lines[0]}" -eq "$(ip -o link | wc -l)" ]
+	[[ "$output" == *"Read-only file system"* ]]
+	run "$CTRCTL" run --rm --network host --rootfs "$ROOTFS" cat /etc/resolv.conf
+	[ "$output" = "$(cat /etc/resolv.conf)" ]
+	run "$CTRCTL" run --rm --hostname named --rootfs "$ROOTFS" sh -c 'cat /etc/hostname; grep named /etc/hosts'
+	[ "${lines[0]}" = named ]
+	[[ "${lines[1]}" == *named ]]
+	# The image's own files are untouched.
+	[ ! -s "$ROOTFS/etc/hostname" ]
+}
+
 @test "exit codes pass through" {
 	for code in 0 1 3 42 255; do
 		run "$CTRCTL" run --rm --rootfs "$ROOTFS" probe exit $code

@@ -133,6 +133,8 @@ EOF
 	[[ "$output" == *'"code":-32002'*'"reason":"conflict"'* ]]
 	run rpc "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"run\",\"params\":{\"rootfs\":\"$ROOTFS\",\"command\":[\"nope\"],\"detach\":true}}"
 	[[ "$output" == *'"code":-32007'*'"exit_code":127'* ]]
+	run rpc "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"run\",\"params\":{\"rootfs\":\"$ROOTFS\",\"command\":[\"true\"],\"detach\":true,\"user\":\"nobody-here\"}}"
+	[[ "$output" == *'"code":-32602,"message":"start container: user \"nobody-here\" not found in the container'* ]]
 	"$CTRCTL" rm -f busy
 }
 
@@ -148,6 +150,20 @@ for _ in range(6):
 print(ids)
 '
 	[ "$output" = "[0, 1, 2, 3, 4, 99]" ]
+}
+
+@test "a notification runs its method and gets no reply" {
+	run py '
+s = conn()
+s.sendall(json.dumps({"jsonrpc": "2.0", "method": "run", "params": {"rootfs": "'"$ROOTFS"'", "command": ["sleep", "1000"], "detach": True, "name": "notified"}}).encode() + b"\n")
+s.sendall(json.dumps({"jsonrpc": "2.0", "method": "no-such-method"}).encode() + b"\n")
+s.sendall(json.dumps({"jsonrpc": "2.0", "id": 2, "method": "inspect", "params": {"id": "notified"}}).encode() + b"\n")
+reply = json.loads(recv_line(s))
+print(reply["id"], reply["result"]["name"], reply["result"]["state"])
+'
+	"$CTRCTL" rm -f notified
+	# Still starting or already running: the notification was acted on.
+	[[ "$output" == "2 notified created" || "$output" == "2 notified running" ]]
 }
 
 @test "a request split into single bytes is read correctly" {
