@@ -35,8 +35,14 @@ walk_nofollow(int rootfd, const char *path, int flags)
 			return errno = EPERM, -1;
 		int f = next != NULL ? O_PATH | O_DIRECTORY : flags;
 		int fd = openat(cur, comp, f | O_NOFOLLOW | O_CLOEXEC, 0644);
-		if (fd < 0)
+		if (fd < 0) {
+			/* O_DIRECTORY | O_NOFOLLOW fails with ENOTDIR on a symlink: say ELOOP. */
+			struct stat lst;
+			if (errno == ENOTDIR && fstatat(cur, comp, &lst, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISLNK(lst.st_mode))
+				errno = ELOOP;
 			return -1;
+		}
 		/* O_PATH|O_NOFOLLOW opens a symlink itself instead of failing: refuse it. */
 		struct stat st;
 		if ((f & O_PATH) && fstat(fd, &st) == 0 && S_ISLNK(st.st_mode)) {

@@ -60,7 +60,7 @@ db_find(const char *db, const char *key, bool numeric, int key_field,
 struct pw_entry {
 	char *name;
 	uint32_t uid, gid;
-	bool gid_ok;
+	bool uid_ok, gid_ok;
 	char *home;
 };
 
@@ -72,8 +72,7 @@ take_passwd(const char *line, size_t len, void *arg)
 
 	pw->name = field(line, len, 0);
 	pw->home = field(line, len, 5);
-	if (uid != NULL)
-		(void)parse_id(uid, &pw->uid);
+	pw->uid_ok = uid != NULL && parse_id(uid, &pw->uid);
 	pw->gid_ok = gid != NULL && parse_id(gid, &pw->gid);
 }
 
@@ -96,7 +95,7 @@ member_groups(const char *db, const char *user, struct user_ids *out)
 		_cleanup_free_ char *members = field(line, len, 3);
 		_cleanup_free_ char *gid = field(line, len, 2);
 		uint32_t g;
-		if (members != NULL && gid != NULL && parse_id(gid, &g)) {
+		if (line[0] != '#' && members != NULL && gid != NULL && parse_id(gid, &g)) {
 			char *save = NULL;
 			for (char *m = strtok_r(members, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
 				if (strcmp(m, user) == 0 && out->ngroups < 64) {
@@ -135,6 +134,12 @@ user_resolve(const char *spec, const char *passwd, const char *group, struct use
 		if (!found)
 			return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0,
 					     "user \"%s\" not found in the container's /etc/passwd", user);
+		if (!pw.uid_ok) {
+			free(pw.name);
+			free(pw.home);
+			return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0,
+					     "user \"%s\": bad uid in the container's /etc/passwd", user);
+		}
 		out->uid = pw.uid;
 	}
 	out->gid = found && pw.gid_ok ? pw.gid : 0;

@@ -164,7 +164,16 @@ frame_read(struct frame_reader *r, int sock, struct ctr_error *err)
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -1;
-	if (reader_take_fds(r, &mh, r->base + r->end, err) < 0)
+	/*
+	 * The kernel may glue fd-less data in front of an skb that carries fds
+	 * into one read, but always ends the read with that skb: the fds came
+	 * with the last message that starts in this read.
+	 */
+	uint64_t off = r->base + r->end;
+	const char *nl = n > 1 ? memrchr(r->buf + r->end, '\n', (size_t)n - 1) : NULL;
+	if (nl != NULL)
+		off = r->base + (uint64_t)(nl + 1 - r->buf);
+	if (reader_take_fds(r, &mh, off, err) < 0)
 		return -2;
 	r->end += (size_t)n;
 	return n;
@@ -267,8 +276,12 @@ frame_writer_queue(struct frame_writer *w, const char *data, size_t len, const i
 	memcpy(m->data, data, len);
 	m->data[len] = '\n';
 	m->len = len + 1;
-	for (size_t i = 0; i < nfds && i < FRAME_MAX_FDS; i++)
-		m->fds[m->nfds++] = fds[i];
+	for (size_t i = 0; i < nfds; i++) {
+		if (i < FRAME_MAX_FDS)
+			m->fds[m->nfds++] = fds[i];
+		else if (fds[i] >= 0)
+			close(fds[i]);
+	}
 	*w->tail = m;
 	w->tail = &m->next;
 	w->pending += m->len;
@@ -318,7 +331,7 @@ frame_writer_flush(struct frame_writer *w, int sock)
 		if (m->off == 0)
 			msghdr_set_fds(&mh, control.buf, sizeof(control.buf), m->fds, m->nfds);
 		for (; m != NULL && mh.msg_iovlen < MAX_IOV; m = m->next) {
-			if (mh.msg_iovlen > 0 && m->nfds > 0)
+			if (mh.msg_iovlen > 0 && (m->nfds > 0 || mh.msg_control != NULL))
 				break;
 			iov[mh.msg_iovlen].iov_base = m->data + m->off;
 			iov[mh.msg_iovlen].iov_len = m->len - m->off;

@@ -4,12 +4,11 @@
  * descriptors carried by SCM_RIGHTS.
  *
  * A message is the bytes up to (not including) a '\n', at most FRAME_MAX
- * bytes. The kernel delivers SCM_RIGHTS fds together with the first byte of
- * the sendmsg() that carried them, and never merges that byte into a read
- * that already returned data of an earlier send. So a reader knows the stream
- * offset each batch of fds arrived at, and gives a batch to the message whose
- * bytes include that offset. A writer sends a message and its fds in one
- * sendmsg(), so its fds arrive with the message's first byte.
+ * bytes. A writer sends a message that carries fds in a sendmsg() of its
+ * own, whole. The kernel may glue earlier fd-less bytes in front of it into
+ * one read, but always ends that read with the fd-carrying send: so the fds
+ * belong to the last message that starts in the read that delivered them,
+ * and the reader gives them to it.
  */
 #ifndef CTR_FRAME_H
 #define CTR_FRAME_H

@@ -23,6 +23,12 @@ static const struct param_spec mount_fields[] = {
 
 static const char *const network_modes[] = { "none", "host", NULL };
 
+static const struct param_spec tty_size_fields[] = {
+	{ "rows", PARAM_INT, PARAM_REQUIRED, 1, 65535 },
+	{ "cols", PARAM_INT, PARAM_REQUIRED, 1, 65535 },
+	P_END,
+};
+
 static const struct param_spec run_params[] = {
 	{ "image", PARAM_STRING, PARAM_NONEMPTY, .max_len = 255 },
 	{ "rootfs", PARAM_STRING, PARAM_ABSPATH },
@@ -36,10 +42,25 @@ static const struct param_spec run_params[] = {
 	{ "rm", PARAM_BOOL },
 	{ "interactive", PARAM_BOOL },
 	{ "tty", PARAM_BOOL },
+	{ "tty_size", PARAM_OBJECT, .fields = tty_size_fields },
 	{ "read_only", PARAM_BOOL },
 	{ "mounts", PARAM_OBJECTS, .max_items = 256, .fields = mount_fields },
 	{ "tmpfs", PARAM_STRINGS, PARAM_ABSPATH, .max_items = 256 },
 	{ "network", PARAM_STRING, .choices = network_modes },
+	P_END,
+};
+
+static const struct param_spec exec_params[] = {
+	P_ID,
+	{ "command", PARAM_STRINGS, PARAM_REQUIRED | PARAM_NONEMPTY, .max_len = 128 * KiB,
+	  .max_items = 4096 },
+	{ "env", PARAM_STRINGS, 0, .max_len = 128 * KiB, .max_items = 4096 },
+	{ "cwd", PARAM_STRING, PARAM_ABSPATH },
+	{ "user", PARAM_STRING, PARAM_NONEMPTY, .max_len = 256 },
+	{ "detach", PARAM_BOOL },
+	{ "interactive", PARAM_BOOL },
+	{ "tty", PARAM_BOOL },
+	{ "tty_size", PARAM_OBJECT, .fields = tty_size_fields },
 	P_END,
 };
 
@@ -87,10 +108,12 @@ static const struct {
 	{ "version", none },	 { "run", run_params },	  { "ps", ps_params },
 	{ "inspect", id_params }, { "stop", stop_params }, { "kill", kill_params },
 	{ "rm", rm_params },	 { "wait", id_params },	  { "logs", logs_params },
+	{ "exec", exec_params }, { "images", none },
 };
 
 const char *const params_methods[] = {
-	"version", "run", "ps", "inspect", "stop", "kill", "rm", "wait", "logs", NULL,
+	"version", "run", "ps",	    "inspect", "stop", "kill", "rm",
+	"wait",	   "logs", "exec", "images", NULL,
 };
 
 const struct param_spec *

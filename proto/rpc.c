@@ -48,7 +48,7 @@ rpc_parse(const char *buf, size_t len, struct rpc_msg *msg, struct ctr_error *er
 	json_t *version, *method, *params, *id;
 
 	memset(msg, 0, sizeof(*msg));
-	msg->root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	msg->root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (msg->root == NULL)
 		return ctr_error_set(err, CTR_E_PARSE, 0, "parse error at byte %d: %s",
 				     jerr.position, jerr.text);
@@ -167,7 +167,8 @@ rpc_encode_error(json_t *id, int code, const char *message, json_t *data, size_t
 char *
 rpc_encode_ctr_error(json_t *id, const struct ctr_error *err, size_t *len)
 {
-	json_t *data = json_pack("{s:s}", "reason", ctr_code_name(err->code));
+	int code = err->code ? err->code : CTR_E_INTERNAL;
+	json_t *data = json_pack("{s:s}", "reason", ctr_code_name(code));
 
 	if (err->errnum != 0) {
 		const char *name = errno_name(err->errnum);
@@ -177,17 +178,18 @@ rpc_encode_ctr_error(json_t *id, const struct ctr_error *err, size_t *len)
 	}
 	if (err->exit_code != 0)
 		json_object_set_new(data, "exit_code", json_integer(err->exit_code));
-	return rpc_encode_error(id, err->code ? err->code : CTR_E_INTERNAL,
-				err->msg ? err->msg : "unknown error", data, len);
+	return rpc_encode_error(id, code, err->msg ? err->msg : "unknown error", data, len);
 }
 
 json_t *
 rpc_string_sanitized(const char *buf, size_t len)
 {
 	/* Fast path: most text is valid already. */
-	json_t *s = json_stringn(buf, len);
-	if (s != NULL)
-		return s;
+	if (memchr(buf, '\0', len) == NULL) {
+		json_t *s = json_stringn(buf, len);
+		if (s != NULL)
+			return s;
+	}
 	size_t n;
 	_cleanup_free_ char *clean = utf8_sanitize(buf, len, &n);
 	return json_stringn(clean, n);

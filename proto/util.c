@@ -163,8 +163,10 @@ time_parse_rfc3339(const char *s, int64_t *ns)
 	}
 	if (strcmp(p, "Z") != 0)
 		return -1;
+	errno = 0;
 	time_t secs = timegm(&tm);
-	if (secs == (time_t)-1)
+	/* -1 is also 1969-12-31T23:59:59Z: only errno tells an overflow. */
+	if (secs == (time_t)-1 && errno != 0)
 		return -1;
 	*ns = (int64_t)secs * 1000000000 + frac;
 	return 0;
@@ -190,7 +192,8 @@ parse_i64(const char *s, int64_t *out)
 {
 	char *end;
 
-	if (s == NULL || *s == '\0' || *s == ' ' || *s == '+')
+	/* strtoll() would skip any leading isspace() and accept a '+'. */
+	if (s == NULL || (*s != '-' && (*s < '0' || *s > '9')))
 		return -1;
 	errno = 0;
 	long long v = strtoll(s, &end, 10);
@@ -240,7 +243,8 @@ signal_parse(const char *s)
 	s += 5;
 	if (*s == '\0')
 		return base;
-	if ((sign > 0 && *s != '+') || (sign < 0 && *s != '-') || parse_u64(s + 1, &n) < 0)
+	if ((sign > 0 && *s != '+') || (sign < 0 && *s != '-') || parse_u64(s + 1, &n) < 0 ||
+	    n > (uint64_t)(SIGRTMAX - SIGRTMIN))
 		return -1;
 	int64_t sig = base + sign * (int64_t)n;
 	return sig >= SIGRTMIN && sig <= SIGRTMAX ? (int)sig : -1;
