@@ -59,24 +59,18 @@ cmd_ps(const struct verb *v, int argc, char **argv)
 	size_t i;
 	json_t *ctr;
 	int64_t now = time_now_ns();
-	enum { NCOLS = 6 };
-	static const char *const header[NCOLS] = { "ID", "NAME", "PID", "STATUS", "CREATED",
-						   "COMMAND" };
-	size_t nrows = json_array_size(list) + 1;
-	char **cells = xcalloc(nrows * NCOLS, sizeof(char *));
-	size_t width[NCOLS] = { 0 };
+	static const char *const header[] = { "ID", "NAME", "PID", "STATUS", "CREATED", "COMMAND" };
+	struct format_table *t = format_table_new(ARRAY_SIZE(header), header);
 
-	for (int k = 0; k < NCOLS; k++)
-		cells[k] = xstrdup(header[k]);
 	json_array_foreach(list, i, ctr)
 	{
 		const char *id = json_string_value(json_object_get(ctr, "id"));
 		json_t *pid = json_object_get(ctr, "pid");
-		char **row = cells + (i + 1) * NCOLS;
 		if (quiet) {
 			printf("%.12s\n", id);
 			continue;
 		}
+		char **row = format_table_row(t);
 		row[0] = xasprintf("%.12s", id);
 		row[1] = xstrdup(json_string_value(json_object_get(ctr, "name")));
 		row[2] = json_is_integer(pid) ? xasprintf("%lld", (long long)json_integer_value(pid))
@@ -85,18 +79,9 @@ cmd_ps(const struct verb *v, int argc, char **argv)
 		row[4] = format_ago(json_string_value(json_object_get(ctr, "created")), now);
 		row[5] = format_command(json_object_get(ctr, "command"), 30);
 	}
-	/* Columns as wide as their widest cell, three spaces apart, as docker prints them. */
-	for (size_t row = 0; !quiet && row < nrows; row++)
-		for (int k = 0; k < NCOLS; k++)
-			if (strlen(cells[row * NCOLS + k]) > width[k])
-				width[k] = strlen(cells[row * NCOLS + k]);
-	for (size_t row = 0; !quiet && row < nrows; row++)
-		for (int k = 0; k < NCOLS; k++)
-			printf("%-*s%s", k + 1 < NCOLS ? (int)width[k] : 0, cells[row * NCOLS + k],
-			       k + 1 < NCOLS ? "   " : "\n");
-	for (size_t c2 = 0; c2 < nrows * NCOLS; c2++)
-		free(cells[c2]);
-	free(cells);
+	if (!quiet)
+		format_table_print(t, stdout);
+	format_table_free(t);
 	if (fflush(stdout) != 0) {
 		ctrctl_error("write: %s", strerror(errno));
 		return 1;

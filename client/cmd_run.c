@@ -2,45 +2,18 @@
 /*
  * ctrctl run: builds the run request from docker-style flags. Attached, it
  * hands the daemon our stdin, stdout and stderr (they become the container's
- * own), forwards SIGINT, SIGTERM and SIGHUP to the container, and exits with
- * the container's exit code.
+ * own), or with -t relays the terminal ctrd made for it; forwards SIGINT,
+ * SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to the container, and exits
+ * with the container's exit code (see attach.c).
  */
 #include "config.h"
 
-#include <fcntl.h>
 #include <getopt.h>
-#include <poll.h>
-#include <signal.h>
 #include <string.h>
 
+#include "attach.h"
 #include "ctrctl.h"
-
-/* Signals caught while attached are written here and read in the poll loop. */
-static int signal_pipe[2] = { -1, -1 };
-
-static void
-on_signal(int sig)
-{
-	int saved = errno;
-	unsigned char s = (unsigned char)sig;
-	(void)!write(signal_pipe[1], &s, 1);
-	errno = saved;
-}
-
-static int
-catch_signals(void)
-{
-	static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
-	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
-
-	if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
-		return -1;
-	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
-		if (sigaction(forwarded[i], &sa, NULL) < 0)
-			return -1;
-	return 0;
-}
+#include "tty.h"
 
 /* An absolute form of a host path given on the command line. */
 static char *
@@ -74,7 +47,16 @@ parse_volume(const char *arg)
 static int
 parse_run(const struct verb *v, int argc, char **argv, json_t *p)
 {
-	enum { OPT_RM = 256, OPT_NAME, OPT_ROOTFS, OPT_READ_ONLY, OPT_TMPFS, OPT_NETWORK };
+	enum {
+		OPT_RM = 256,
+		OPT_NAME,
+		OPT_ROOTFS,
+		OPT_READ_ONLY,
+		OPT_TMPFS,
+		OPT_NETWORK,
+		OPT_CAP_ADD,
+		OPT_CAP_DROP,
+	};
 	static const struct option opts[] = {
 		{ "detach", no_argument, NULL, 'd' },
 		{ "interactive", no_argument, NULL, 'i' },
@@ -91,15 +73,20 @@ parse_run(const struct verb *v, int argc, char **argv, json_t *p)
 		{ "tmpfs", required_argument, NULL, OPT_TMPFS },
 		{ "network", required_argument, NULL, OPT_NETWORK },
 		{ "net", required_argument, NULL, OPT_NETWORK },
+		{ "cap-add", required_argument, NULL, OPT_CAP_ADD },
+		{ "cap-drop", required_argument, NULL, OPT_CAP_DROP },
 		{ "help", no_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
 	json_t *env = json_array(), *mounts = json_array(), *tmpfs = json_array();
+	json_t *cap_add = json_array(), *cap_drop = json_array();
 	int c;
 
 	json_object_set_new(p, "env", env);
 	json_object_set_new(p, "mounts", mounts);
 	json_object_set_new(p, "tmpfs", tmpfs);
+	json_object_set_new(p, "cap_add", cap_add);
+	json_object_set_new(p, "cap_drop", cap_drop);
 	/* "+": the first non-option is the image; what follows belongs to the command. */
 	while ((c = ctrctl_getopt(v, argc, argv, "+dith:e:w:u:v:", opts)) != -1) {
 		switch (c) {
@@ -122,13 +109,8 @@ parse_run(const struct verb *v, int argc, char **argv, json_t *p)
 			json_object_set_new(p, "hostname", json_string(optarg));
 			break;
 		case 'e':
-			if (strchr(optarg, '=') != NULL) {
-				json_array_append_new(env, json_string(optarg));
-			} else if (getenv(optarg) != NULL) {
-				/* docker's "-e KEY": pass our value, or nothing if we have none. */
-				_cleanup_free_ char *kv = xasprintf("%s=%s", optarg, getenv(optarg));
-				json_array_append_new(env, json_string(kv));
-			}
+			if (ctrctl_env_append(env, optarg) < 0)
+				return -1;
 			break;
 		case 'w':
 			json_object_set_new(p, "cwd", json_string(optarg));
@@ -138,7 +120,12 @@ parse_run(const struct verb *v, int argc, char **argv, json_t *p)
 			break;
 		case OPT_ROOTFS: {
 			_cleanup_free_ char *abs = host_path(optarg);
-			json_object_set_new(p, "rootfs", json_string(abs));
+			json_t *path = json_string(abs);
+			if (path == NULL) {
+				ctrctl_error("the path of \"%s\" is not valid UTF-8", optarg);
+				return -1;
+			}
+			json_object_set_new(p, "rootfs", path);
 			break;
 		}
 		case OPT_READ_ONLY:
@@ -158,30 +145,23 @@ parse_run(const struct verb *v, int argc, char **argv, json_t *p)
 		case OPT_NETWORK:
 			json_object_set_new(p, "network", json_string(optarg));
 			break;
+		case OPT_CAP_ADD:
+		case OPT_CAP_DROP: {
+			/* docker takes one per flag; a comma-separated list is a common courtesy. */
+			_cleanup_free_ char *list = xstrdup(optarg);
+			char *save = NULL;
+			for (char *cap = strtok_r(list, ",", &save); cap != NULL;
+			     cap = strtok_r(NULL, ",", &save))
+				json_array_append_new(c == OPT_CAP_ADD ? cap_add : cap_drop,
+						      json_string(cap));
+			break;
+		}
 		default:
 			fprintf(stderr, "See 'ctrctl run --help'.\n");
 			return -1;
 		}
 	}
 	return optind;
-}
-
-/* Sends a signal to the container on our connection; the reply is not awaited. */
-static void
-forward_signal(struct rpc_client *cl, const char *id, int sig)
-{
-	_cleanup_error_ struct ctr_error err = CTR_ERROR_INIT;
-
-	(void)rpc_send(cl, "kill", json_pack("{s:s,s:i}", "id", id, "signal", sig), NULL, 0, &err);
-}
-
-/* The exit code for a failed run: 126/127 when the daemon says so, else 125. */
-static int
-failed(const struct ctr_error *err)
-{
-	ctrctl_error("%s", err->msg);
-	return err->exit_code == EXIT_CANNOT_RUN || err->exit_code == EXIT_NOT_FOUND ? err->exit_code
-										      : EXIT_FAILED;
 }
 
 static int
@@ -191,83 +171,10 @@ run_detached(struct rpc_client *cl, json_t *params)
 	json_t *r = rpc_call(cl, "run", params, NULL, NULL, &err);
 
 	if (r == NULL)
-		return failed(&err);
+		return ctrctl_run_failed(&err);
 	printf("%s\n", json_string_value(json_object_get(r, "id")));
 	json_decref(r);
 	return 0;
-}
-
-/* Waits for the run's reply and then the exit notification, forwarding signals. */
-static int
-run_attached(struct rpc_client *cl, json_t *params)
-{
-	_cleanup_error_ struct ctr_error err = CTR_ERROR_INIT;
-	int stdio[3] = { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO };
-	_cleanup_free_ char *id = NULL;
-	unsigned char pending[64];
-	size_t npending = 0;
-
-	if (catch_signals() < 0) {
-		ctrctl_error("install signal handlers: %s", strerror(errno));
-		return EXIT_FAILED;
-	}
-	json_int_t run_id = rpc_send(cl, "run", params, stdio, 3, &err);
-	if (run_id < 0)
-		return failed(&err);
-
-	for (;;) {
-		struct rpc_in in;
-		int r;
-		while ((r = rpc_next(cl, &in, &err)) == 1) {
-			struct rpc_msg *m = &in.msg;
-			bool is_run = json_is_integer(m->id) && json_integer_value(m->id) == run_id;
-			if (m->kind == RPC_ERROR && (is_run || json_is_null(m->id))) {
-				rpc_error_from_msg(m, &err);
-				rpc_in_clear(&in);
-				return failed(&err);
-			}
-			if (m->kind == RPC_RESULT && is_run) {
-				id = xstrdup(json_string_value(json_object_get(m->result, "id")));
-				for (size_t i = 0; i < npending; i++)
-					forward_signal(cl, id, pending[i]);
-				npending = 0;
-			} else if (m->kind == RPC_NOTIFICATION && strcmp(m->method, "exit") == 0) {
-				int code = (int)json_integer_value(json_object_get(m->params, "exit_code"));
-				rpc_in_clear(&in);
-				return code;
-			}
-			rpc_in_clear(&in);
-		}
-		if (r < 0)
-			return failed(&err);
-
-		struct pollfd p[2] = { { cl->fd, POLLIN, 0 }, { signal_pipe[0], POLLIN, 0 } };
-		if (poll(p, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			ctrctl_error("poll: %s", strerror(errno));
-			return EXIT_FAILED;
-		}
-		if (p[1].revents & POLLIN) {
-			unsigned char sigs[16];
-			ssize_t n = read(signal_pipe[0], sigs, sizeof(sigs));
-			for (ssize_t i = 0; i < n; i++) {
-				if (id != NULL)
-					forward_signal(cl, id, sigs[i]);
-				else if (npending < sizeof(pending))
-					pending[npending++] = sigs[i];
-			}
-		}
-		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-			r = rpc_fill(cl, &err);
-			if (r < 0)
-				return failed(&err);
-			if (r == 0) {
-				ctrctl_error("lost the connection to ctrd; the container may still be running");
-				return EXIT_FAILED;
-			}
-		}
-	}
 }
 
 int
@@ -275,8 +182,10 @@ cmd_run(const struct verb *v, int argc, char **argv)
 {
 	json_auto_t *params = json_object();
 	struct rpc_client cl;
-	int first = parse_run(v, argc, argv, params);
 
+	if (ctrctl_check_utf8(argc, argv) < 0)
+		return EXIT_FAILED;
+	int first = parse_run(v, argc, argv, params);
 	if (first < 0)
 		return EXIT_FAILED;
 	bool has_rootfs = json_object_get(params, "rootfs") != NULL;
@@ -285,6 +194,7 @@ cmd_run(const struct verb *v, int argc, char **argv)
 			return ctrctl_usage_error(v, "\"run\" requires an image or --rootfs");
 		json_object_set_new(params, "image", json_string(argv[first++]));
 	}
+	/* No command with an image: the daemon runs the image's own. */
 	if (first < argc) {
 		json_t *cmd = json_array();
 		for (int i = first; i < argc; i++)
@@ -293,11 +203,21 @@ cmd_run(const struct verb *v, int argc, char **argv)
 	} else if (has_rootfs) {
 		return ctrctl_usage_error(v, "\"run --rootfs\" requires a command");
 	}
+	struct attach_opts o = {
+		.method = "run",
+		.tty = json_is_true(json_object_get(params, "tty")),
+		.interactive = json_is_true(json_object_get(params, "interactive")),
+		.kill_on_signal = true,
+	};
+	bool detach = json_is_true(json_object_get(params, "detach"));
+	/* Sent with the request, so the command starts with the right size. */
+	json_t *size = o.tty && !detach ? tty_size_param() : NULL;
+	if (size != NULL)
+		json_object_set_new(params, "tty_size", size);
 	if (ctrctl_connect(&cl) < 0)
 		return EXIT_FAILED;
-	bool detach = json_is_true(json_object_get(params, "detach"));
 	int code = detach ? run_detached(&cl, json_incref(params))
-			  : run_attached(&cl, json_incref(params));
+			  : attach_session(&cl, json_incref(params), &o);
 	rpc_close(&cl);
 	return code;
 }

@@ -13,7 +13,7 @@
 
 #include "ctrctl.h"
 
-#define DEFAULT_SOCKET "/run/ctrd/ctrd.sock"
+#define DEFAULT_SOCKET CTRD_STATE_DIR "/ctrd.sock"
 
 const char *ctrctl_socket = DEFAULT_SOCKET;
 
@@ -22,8 +22,8 @@ static const struct verb verbs[] = {
 			  "       ctrctl run [OPTIONS] --rootfs DIR COMMAND [ARG...]",
 	  "Run a command in a new container",
 	  "  -d, --detach            run in the background and print the container id\n"
-	  "  -i, --interactive       keep stdin open\n"
-	  "  -t, --tty               allocate a pseudo-terminal\n"
+	  "  -i, --interactive       give the container our stdin\n"
+	  "  -t, --tty               give the container a terminal of its own and relay it\n"
 	  "      --rm                remove the container when it exits\n"
 	  "      --name NAME         name the container\n"
 	  "  -h, --hostname NAME     the container's host name (default: its short id)\n"
@@ -34,7 +34,17 @@ static const struct verb verbs[] = {
 	  "      --read-only         mount the root file system read-only\n"
 	  "  -v, --volume SRC:DST[:ro]  bind mount a host path\n"
 	  "      --tmpfs DST         mount a tmpfs at DST\n"
-	  "      --network MODE      none (default: loopback only) or host\n" },
+	  "      --network MODE      none (default: loopback only) or host\n"
+	  "      --cap-add CAP       add a capability (CAP_NET_ADMIN or NET_ADMIN; ALL)\n"
+	  "      --cap-drop CAP      drop one of the default capabilities (ALL for all)\n" },
+	{ "exec", cmd_exec, "[OPTIONS] CTR COMMAND [ARG...]",
+	  "Run a command in a running container",
+	  "  -d, --detach            run in the background and print the exec id\n"
+	  "  -i, --interactive       give the process our stdin\n"
+	  "  -t, --tty               give the process a terminal of its own and relay it\n"
+	  "  -e, --env KEY[=VALUE]   set an environment variable (KEY alone: take ours)\n"
+	  "  -w, --workdir DIR       working directory inside the container\n"
+	  "  -u, --user USER[:GROUP] run as this user (name or number, from the container)\n" },
 	{ "ps", cmd_ps, "[OPTIONS]", "List containers",
 	  "  -a, --all               show all containers (default: running ones)\n"
 	  "  -q, --quiet             only show ids\n"
@@ -54,6 +64,9 @@ static const struct verb verbs[] = {
 	  "  -n, --tail N            only the last N lines\n"
 	  "      --since TIME        only output after TIME (RFC 3339)\n"
 	  "  -t, --timestamps        prefix each line with its time\n" },
+	{ "images", cmd_images, "[OPTIONS]", "List images",
+	  "  -q, --quiet             only show names\n"
+	  "      --json              print the daemon's JSON\n" },
 	{ "version", cmd_version, "", "Show the client and daemon versions", "" },
 };
 
@@ -102,6 +115,49 @@ ctrctl_getopt(const struct verb *v, int argc, char **argv, const char *shortopts
 		exit(0);
 	}
 	return c;
+}
+
+int
+ctrctl_check_utf8(int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++) {
+		json_t *s = json_string(argv[i]);
+		if (s == NULL) {
+			size_t len;
+			_cleanup_free_ char *shown = utf8_sanitize(argv[i], strlen(argv[i]), &len);
+			ctrctl_error("argument \"%s\" is not valid UTF-8", shown);
+			return -1;
+		}
+		json_decref(s);
+	}
+	return 0;
+}
+
+int
+ctrctl_env_append(json_t *env, const char *arg)
+{
+	const char *value = getenv(arg);
+
+	if (strchr(arg, '=') != NULL)
+		return json_array_append_new(env, json_string(arg));
+	if (value == NULL)
+		return 0;
+	_cleanup_free_ char *kv = xasprintf("%s=%s", arg, value);
+	json_t *s = json_string(kv);
+	if (s == NULL) {
+		ctrctl_error("the value of %s in our environment is not valid UTF-8", arg);
+		return -1;
+	}
+	return json_array_append_new(env, s);
+}
+
+int
+ctrctl_run_failed(const struct ctr_error *err)
+{
+	bool cannot_run = err->exit_code == EXIT_CANNOT_RUN || err->exit_code == EXIT_NOT_FOUND;
+
+	ctrctl_error("%s", err->msg);
+	return cannot_run ? err->exit_code : EXIT_FAILED;
 }
 
 int

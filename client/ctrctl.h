@@ -3,6 +3,7 @@
 #ifndef CTRCTL_H
 #define CTRCTL_H
 
+#include <getopt.h>
 #include <jansson.h>
 
 #include "error.h"
@@ -34,8 +35,20 @@ void ctrctl_verb_help(const struct verb *v, FILE *out);
 /* getopt_long over a verb's argv with --help handled; returns the getopt value. */
 int ctrctl_getopt(const struct verb *v, int argc, char **argv, const char *shortopts,
 		  const struct option *longopts);
+/*
+ * JSON strings must be UTF-8, and json_string() returns NULL for anything
+ * else, which would drop the argument silently: run and exec check every
+ * argument first. Prints the error and returns -1 for the first bad one.
+ */
+int ctrctl_check_utf8(int argc, char **argv);
+/* Appends "-e KEY=VALUE", or docker's "-e KEY" (our value, if we have one), to env; -1 on error. */
+int ctrctl_env_append(json_t *env, const char *arg);
+/* A failed run or exec: prints the error; 126/127 when the daemon says so, else 125. */
+int ctrctl_run_failed(const struct ctr_error *err);
 
 int cmd_run(const struct verb *v, int argc, char **argv);
+int cmd_exec(const struct verb *v, int argc, char **argv);
+int cmd_images(const struct verb *v, int argc, char **argv);
 int cmd_ps(const struct verb *v, int argc, char **argv);
 int cmd_inspect(const struct verb *v, int argc, char **argv);
 int cmd_stop(const struct verb *v, int argc, char **argv);

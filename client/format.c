@@ -94,3 +94,76 @@ format_command(json_t *argv, size_t max)
 	}
 	return xasprintf("\"%s\"", joined);
 }
+
+char *
+format_size(int64_t bytes)
+{
+	static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB", "EB" };
+	double size = (double)(bytes < 0 ? 0 : bytes);
+	size_t u = 0;
+
+	/* docker's units.HumanSizeWithPrecision(size, 3), but 999.9kB is "1MB", not "1e+03kB". */
+	while (size >= 999.5 && u + 1 < ARRAY_SIZE(units)) {
+		size /= 1000;
+		u++;
+	}
+	return xasprintf("%.3g%s", size, units[u]);
+}
+
+struct format_table {
+	size_t ncols, nrows;
+	char **cells; /* owned: nrows * ncols strings, the header first */
+};
+
+struct format_table *
+format_table_new(size_t ncols, const char *const *header)
+{
+	struct format_table *t = xcalloc(1, sizeof(*t));
+	char **row;
+
+	t->ncols = ncols;
+	row = format_table_row(t);
+	for (size_t k = 0; k < ncols; k++)
+		row[k] = xstrdup(header[k]);
+	return t;
+}
+
+char **
+format_table_row(struct format_table *t)
+{
+	t->cells = xreallocarray(t->cells, (t->nrows + 1) * t->ncols, sizeof(char *));
+	char **row = t->cells + t->nrows * t->ncols;
+	memset(row, 0, t->ncols * sizeof(char *));
+	t->nrows++;
+	return row;
+}
+
+void
+format_table_print(const struct format_table *t, FILE *out)
+{
+	_cleanup_free_ size_t *width = xcalloc(t->ncols, sizeof(size_t));
+
+	for (size_t i = 0; i < t->nrows * t->ncols; i++) {
+		const char *c = t->cells[i] ? t->cells[i] : "";
+		if (strlen(c) > width[i % t->ncols])
+			width[i % t->ncols] = strlen(c);
+	}
+	for (size_t row = 0; row < t->nrows; row++)
+		for (size_t k = 0; k < t->ncols; k++) {
+			const char *c = t->cells[row * t->ncols + k];
+			bool last = k + 1 == t->ncols;
+			fprintf(out, "%-*s%s", last ? 0 : (int)width[k], c ? c : "",
+				last ? "\n" : "   ");
+		}
+}
+
+void
+format_table_free(struct format_table *t)
+{
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	free(t);
+}

@@ -15,5 +15,16 @@ char *format_ago(const char *rfc3339, int64_t now_ns);
 char *format_status(json_t *ctr, int64_t now_ns);
 /* The command's words joined by spaces, in double quotes, cut to max bytes with an ellipsis. */
 char *format_command(json_t *argv, size_t max);
+/* A size in bytes as docker prints it: three significant digits, decimal units ("4.13MB"). */
+char *format_size(int64_t bytes);
+
+/* A table as docker prints one: columns as wide as their widest cell, three spaces apart. */
+struct format_table;
+
+struct format_table *format_table_new(size_t ncols, const char *const *header);
+/* Adds a row; returns its ncols cells, to be filled with malloc'd strings the table then owns. */
+char **format_table_row(struct format_table *t);
+void format_table_print(const struct format_table *t, FILE *out);
+void format_table_free(struct format_table *t);
 
 #endif

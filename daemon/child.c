@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include "caps.h"
 #include "child.h"
 #include "fsutil.h"
 #include "mounts.h"
@@ -20,10 +21,11 @@
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
+/* Reports err to the daemon (stage, errno, 126/127) and exits: the child's one way out. */
 static _noreturn_ void
-child_fail(const struct child_args *a, const struct ctr_error *err)
+fail(int sync_fd, const struct ctr_error *err)
 {
-	sync_send_error(a->sync_fd, err->code, err->errnum, err->exit_code, err->msg);
+	sync_send_error(sync_fd, err->code, err->errnum, err->exit_code, err->msg);
 	_exit(err->exit_code ? err->exit_code : 125);
 }
 
@@ -116,7 +118,7 @@ loopback_up(struct ctr_error *err)
 	return 0;
 }
 
-/* Reads the container's passwd and group (after pivot_root) and resolves the user. */
+/* Reads the container's passwd and group (in its mount namespace) and resolves the user. */
 static int
 resolve_user(const char *spec, struct user_ids *ids, struct ctr_error *err)
 {
@@ -139,26 +141,68 @@ switch_user(const struct user_ids *ids, struct ctr_error *err)
 	return 0;
 }
 
+/* The environment: defaults, then the container's entries, then the process's own. */
 static char **
-build_env(const struct ctr_spec *spec, const char *hostname, const struct user_ids *ids)
+build_env(const struct process_spec *ps, const struct user_ids *ids)
 {
 	char **env = xcalloc(1, sizeof(char *));
-	_cleanup_free_ char *host = xasprintf("HOSTNAME=%s", hostname);
+	_cleanup_free_ char *host = xasprintf("HOSTNAME=%s", ps->hostname);
 	_cleanup_free_ char *home = xasprintf("HOME=%s", ids->home);
 
 	env_set(&env, "PATH=" DEFAULT_PATH);
 	env_set(&env, host);
 	env_set(&env, home);
-	if (spec->tty)
+	if (ps->tty)
 		env_set(&env, "TERM=xterm");
-	for (size_t i = 0; spec->env[i] != NULL; i++)
-		env_set(&env, spec->env[i]);
+	for (size_t i = 0; ps->env != NULL && ps->env[i] != NULL; i++)
+		env_set(&env, ps->env[i]);
+	for (size_t i = 0; ps->env_extra != NULL && ps->env_extra[i] != NULL; i++)
+		env_set(&env, ps->env_extra[i]);
 	return env;
 }
 
-/* Moves the three stdio fds to 0, 1, 2 even if they are crossed (stdio[0] == 2, ...). */
-static int
-install_stdio(const int stdio[3], struct ctr_error *err)
+int
+child_open_pty(unsigned short rows, unsigned short cols, int *slave, int *number,
+	       struct ctr_error *err)
+{
+	_cleanup_close_ int master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	int unlock = 0;
+
+	if (master < 0)
+		return ctr_error_sys(err, errno, "open /dev/pts/ptmx");
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0 || ioctl(master, TIOCGPTN, number) < 0)
+		return ctr_error_sys(err, errno, "unlock the terminal");
+	/* TIOCGPTPEER opens our slave, not whatever a path would resolve to (Linux 4.13). */
+	*slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (*slave < 0 && errno == EINVAL) {
+		char path[32];
+		snprintf(path, sizeof(path), "/dev/pts/%d", *number);
+		*slave = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	}
+	if (*slave < 0)
+		return ctr_error_sys(err, errno, "open the terminal's slave");
+	if (rows != 0 && cols != 0) {
+		struct winsize ws = { .ws_row = rows, .ws_col = cols };
+		if (ioctl(*slave, TIOCSWINSZ, &ws) < 0) {
+			close_fd(slave);
+			return ctr_error_sys(err, errno, "set the terminal size");
+		}
+	}
+	return steal_fd(&master);
+}
+
+int
+child_new_session(int tty, struct ctr_error *err)
+{
+	if (setsid() < 0)
+		return ctr_error_sys(err, errno, "setsid");
+	if (tty >= 0 && ioctl(tty, TIOCSCTTY, 0) < 0)
+		return ctr_error_sys(err, errno, "make the terminal the controlling terminal");
+	return 0;
+}
+
+int
+child_install_stdio(const int stdio[3], struct ctr_error *err)
 {
 	int tmp[3];
 
@@ -173,26 +217,136 @@ install_stdio(const int stdio[3], struct ctr_error *err)
 	return 0;
 }
 
+/*
+ * -t: a new terminal of the container's own devpts as stdio and controlling
+ * terminal (and, for the init, /dev/console). Its master is handed over on
+ * ps->pty_sock: to the daemon, which passes it to the attached client with
+ * the reply, or to the monitor, which copies a detached container's output
+ * into the log.
+ */
 static int
-setup(const struct child_args *a, struct user_ids *ids, char ***env, struct ctr_error *err)
+setup_terminal(const struct process_spec *ps, struct ctr_error *err)
+{
+	_cleanup_close_ int master = -1, slave = -1;
+	int number;
+
+	/* Without the client's size, the classic 24x80 rather than a 0x0 terminal. */
+	master = child_open_pty(ps->tty_rows ? ps->tty_rows : 24, ps->tty_cols ? ps->tty_cols : 80,
+				&slave, &number, err);
+	if (master < 0 || (ps->console && mounts_console(number, err) < 0))
+		return -1;
+	struct sync_hdr h = { .type = SYNC_PTY };
+	if (sync_send_fd(ps->pty_sock, &h, master) < 0)
+		return ctr_error_sys(err, errno, "hand over the terminal");
+	int stdio[3] = { slave, slave, slave };
+	if (child_install_stdio(stdio, err) < 0)
+		return -1;
+	return child_new_session(STDIN_FILENO, err);
+}
+
+/* Everything between the namespaces being right and execve. */
+static int
+prepare_process(const struct process_spec *ps, char ***env, struct ctr_error *err)
+{
+	struct user_ids ids;
+
+	if (resolve_user(ps->user, &ids, err) < 0)
+		return -1;
+	*env = build_env(ps, &ids);
+	if (ps->tty) {
+		if (setup_terminal(ps, err) < 0)
+			goto fail;
+	} else {
+		if (child_install_stdio(ps->stdio, err) < 0)
+			goto fail;
+		/*
+		 * Its own session, with no controlling terminal: a command handed the
+		 * caller's terminal as stdio cannot push input into it with TIOCSTI.
+		 */
+		if (child_new_session(-1, err) < 0)
+			goto fail;
+	}
+	/* Only 0-2 and the sync socket (close-on-exec) may survive into the command. */
+	int keep[] = { ps->sync_fd };
+	if (proc_close_fds_except(keep, ARRAY_SIZE(keep)) < 0) {
+		ctr_error_sys(err, errno, "close inherited fds");
+		goto fail;
+	}
+	/* docker creates a missing working directory, as root, before switching user. */
+	struct stat st;
+	if (ps->create_cwd && stat(ps->cwd, &st) < 0 && errno == ENOENT &&
+	    fs_mkdir_p(ps->cwd, 0755, err) < 0) {
+		ctr_error_prefix(err, "create working directory");
+		goto fail;
+	}
+	/* While still root: nothing outside the set can ever come back, even through setuid files. */
+	if (caps_limit_bounding(ps->caps, err) < 0)
+		goto fail;
+	if (switch_user(&ids, err) < 0 || caps_apply(ps->caps, ids.uid == 0, err) < 0)
+		goto fail;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		ctr_error_sys(err, errno, "set no_new_privs");
+		goto fail;
+	}
+	/* A change of credentials clears the parent-death signal: set it again. */
+	if (ps->pdeathsig)
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	/* After the switch, so a directory the user cannot enter fails here as it would later. */
+	if (chdir(ps->cwd) < 0) {
+		ctr_error_sys(err, errno, "chdir to working directory %s", ps->cwd);
+		goto fail;
+	}
+	user_ids_free(&ids);
+	return 0;
+fail:
+	user_ids_free(&ids);
+	return -1;
+}
+
+void
+child_start_process(const struct process_spec *ps)
+{
+	struct ctr_error err = CTR_ERROR_INIT;
+	char **env = NULL;
+
+	umask(0);
+	if (prepare_process(ps, &env, &err) < 0) {
+		ctr_error_prefix(&err, "%s", ps->what);
+		fail(ps->sync_fd, &err);
+	}
+	umask(022);
+
+	int errnum = 0;
+	const char *cmd = ps->command[0];
+	int code = child_exec(ps->command, env, &errnum);
+	if (strchr(cmd, '/') == NULL && code == 127)
+		ctr_error_set(&err, CTR_E_EXEC, 0, "%s: executable file not found in $PATH", cmd);
+	else
+		ctr_error_set(&err, CTR_E_EXEC, errnum, "exec %s", cmd);
+	err.errnum = errnum;
+	err.exit_code = code;
+	fail(ps->sync_fd, &err);
+}
+
+/* The init's own part: its mount namespace, host name and network. */
+static int
+setup_container(const struct child_args *a, const char *hostname, struct ctr_error *err)
 {
 	const struct container *ctr = a->ctr;
-	const struct ctr_spec *spec = &ctr->spec;
-	char short_id[CTR_SHORT_ID_LEN + 1];
-	const char *hostname = spec->hostname;
 	_cleanup_close_ int rootfd = -1;
-
-	memcpy(short_id, ctr->id, CTR_SHORT_ID_LEN);
-	short_id[CTR_SHORT_ID_LEN] = '\0';
-	if (hostname == NULL)
-		hostname = short_id;
-
+	_cleanup_free_ char *merged = xasprintf("%s/rootfs", ctr->data_dir);
+	_cleanup_free_ char *upper = xasprintf("%s/upper", ctr->data_dir);
+	_cleanup_free_ char *work = xasprintf("%s/work", ctr->data_dir);
 	struct mounts_config mc = {
-		.spec = spec,
-		.rootfs = spec->rootfs,
+		.spec = &ctr->spec,
+		.rootfs = ctr->image_rootfs ? merged : ctr->spec.rootfs,
+		.lower = ctr->image_rootfs,
+		.upper = upper,
+		.work = work,
 		.etc_dir = ctr->dir,
 		.new_netns = (a->clone_flags & CLONE_NEWNET) != 0,
 	};
+
 	rootfd = mounts_setup(&mc, err);
 	if (rootfd < 0 || mounts_pivot(rootfd, err) < 0)
 		return -1;
@@ -200,62 +354,43 @@ setup(const struct child_args *a, struct user_ids *ids, char ***env, struct ctr_
 		return ctr_error_sys(err, errno, "sethostname");
 	if ((a->clone_flags & CLONE_NEWNET) && loopback_up(err) < 0)
 		return -1;
-	if (resolve_user(spec->user, ids, err) < 0)
-		return -1;
-	*env = build_env(spec, hostname, ids);
-	if (install_stdio(a->stdio, err) < 0)
-		return -1;
-	/*
-	 * Its own session, with no controlling terminal: a command handed the
-	 * caller's terminal as stdio cannot push input into it with TIOCSTI.
-	 */
-	if (setsid() < 0)
-		return ctr_error_sys(err, errno, "setsid");
-	/* Only 0-2 and the sync socket (close-on-exec) may survive into the command. */
-	int keep[] = { a->sync_fd };
-	if (proc_close_fds_except(keep, ARRAY_SIZE(keep)) < 0)
-		return ctr_error_sys(err, errno, "close inherited fds");
-	/* docker creates a missing working directory, as root, before switching user. */
-	struct stat st;
-	if (stat(spec->cwd, &st) < 0 && errno == ENOENT && fs_mkdir_p(spec->cwd, 0755, err) < 0)
-		return ctr_error_prefix(err, "create working directory");
-	if (switch_user(ids, err) < 0)
-		return -1;
-	/* A change of credentials clears the parent-death signal: set it again. */
-	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	/* After the switch, so a directory the user cannot enter fails here as it would later. */
-	if (chdir(spec->cwd) < 0)
-		return ctr_error_sys(err, errno, "chdir to working directory %s", spec->cwd);
 	return 0;
 }
 
 void
 child_run(const struct child_args *a)
 {
+	const struct ctr_spec *spec = &a->ctr->spec;
 	struct ctr_error err = CTR_ERROR_INIT;
-	struct user_ids ids;
-	char **env = NULL;
+	char short_id[CTR_SHORT_ID_LEN + 1];
 
+	memcpy(short_id, a->ctr->id, CTR_SHORT_ID_LEN);
+	short_id[CTR_SHORT_ID_LEN] = '\0';
 	/* If the monitor dies, no one would reap or report us: die with it. */
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	/* Device nodes and mount points get exactly the modes we ask for. */
 	umask(0);
-	if (setup(a, &ids, &env, &err) < 0) {
+	struct process_spec ps = {
+		.what = "start container",
+		.command = spec->command,
+		.env = spec->env,
+		.cwd = spec->cwd,
+		.create_cwd = true,
+		.user = spec->user,
+		.hostname = spec->hostname ? spec->hostname : short_id,
+		.tty = spec->tty,
+		.tty_rows = spec->tty_rows,
+		.tty_cols = spec->tty_cols,
+		.console = true,
+		.pty_sock = spec->detach ? a->pty_sock : a->sync_fd,
+		.stdio = { a->stdio[0], a->stdio[1], a->stdio[2] },
+		.sync_fd = a->sync_fd,
+		.pdeathsig = true,
+		.caps = spec->caps,
+	};
+	if (setup_container(a, ps.hostname, &err) < 0) {
 		ctr_error_prefix(&err, "start container");
-		child_fail(a, &err);
+		fail(a->sync_fd, &err);
 	}
-	umask(022);
-
-	int errnum = 0;
-	const char *cmd = a->ctr->spec.command[0];
-	int code = child_exec(a->ctr->spec.command, env, &errnum);
-	if (strchr(cmd, '/') != NULL)
-		ctr_error_set(&err, CTR_E_EXEC, errnum, "exec %s", cmd);
-	else if (code == 127)
-		ctr_error_set(&err, CTR_E_EXEC, 0, "%s: executable file not found in $PATH", cmd);
-	else
-		ctr_error_set(&err, CTR_E_EXEC, errnum, "exec %s", cmd);
-	err.errnum = errnum;
-	err.exit_code = code;
-	child_fail(a, &err);
+	child_start_process(&ps);
 }

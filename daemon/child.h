@@ -14,11 +14,36 @@
 struct child_args {
 	const struct container *ctr;
 	int sync_fd;
-	int stdio[3]; /* become 0, 1, 2 */
+	int pty_sock; /* detached -t: the terminal's master goes to the monitor here */
+	int stdio[3]; /* become 0, 1, 2 (unused with -t) */
 	unsigned long clone_flags;
 };
 
+/* The init: mounts, pivot_root, host name, network; then child_start_process(). */
 _noreturn_ void child_run(const struct child_args *a);
+
+/* A process to start inside a container whose namespaces the caller is in already. */
+struct process_spec {
+	const char *what; /* error prefix: "start container", "exec" */
+	char *const *command;
+	char *const *env;	/* the container's entries, over the defaults */
+	char *const *env_extra; /* this process's own, last (exec -e) */
+	const char *cwd;
+	bool create_cwd; /* make a missing cwd, as docker run does */
+	const char *user;
+	const char *hostname; /* for $HOSTNAME */
+	bool tty;
+	unsigned short tty_rows, tty_cols;
+	bool console;	/* -t for the init: the terminal is /dev/console too */
+	int pty_sock;	/* -t: where the master goes (SYNC_PTY) */
+	int stdio[3];	/* without -t */
+	int sync_fd;	/* errors go here; close-on-exec, so EOF means execve succeeded */
+	bool pdeathsig; /* die with the parent (the init dies with its monitor) */
+	uint64_t caps;	/* capability set (caps.h) */
+};
+
+/* User, environment, terminal or stdio, session, fds, cwd, execve; reports any failure. */
+_noreturn_ void child_start_process(const struct process_spec *ps);
 
 /*
  * Runs argv[0] as execvp would, searching PATH from envp (not ours).
@@ -26,6 +51,18 @@ _noreturn_ void child_run(const struct child_args *a);
  * nothing was found, 126 when it was found but cannot be run.
  */
 int child_exec(char *const argv[], char *const envp[], int *errnum);
+
+/*
+ * Opens a new terminal in the devpts mounted at /dev/pts (the caller's mount
+ * namespace: the container's), sized rows x cols when they are not 0.
+ * Returns the master; *slave and *number (N of /dev/pts/N) are set.
+ */
+int child_open_pty(unsigned short rows, unsigned short cols, int *slave, int *number,
+		   struct ctr_error *err);
+/* The process's own session, with the terminal fd (if >= 0) as its controlling terminal. */
+int child_new_session(int tty, struct ctr_error *err);
+/* Moves the three stdio fds to 0, 1, 2 even if they are crossed (stdio[0] == 2, ...). */
+int child_install_stdio(const int stdio[3], struct ctr_error *err);
 
 /* Sets "KEY=VALUE" in env (a heap NULL-terminated vector), replacing KEY. */
 void env_set(char ***env, const char *entry);

@@ -9,7 +9,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "caps.h"
 #include "container.h"
+#include "exec.h"
 #include "fsutil.h"
 #include "log.h"
 #include "logs.h"
@@ -19,6 +21,8 @@
 
 #define STATE_FILE "state.json"
 #define STATE_MAX (4 << 20)
+
+static void container_free(struct container *ctr);
 
 static const char *const state_names[] = {
 	[CTR_CREATED] = "created",
@@ -142,18 +146,20 @@ container_create(struct ctrd *d, struct ctr_spec *spec, const char *name, struct
 	ctr->created_at = time_now_ns();
 	ctr->init = (struct proc_ref)PROC_REF_INIT;
 	ctr->monitor = (struct proc_ref)PROC_REF_INIT;
+	ctr->pty_master = -1;
 	ctr->dir = xasprintf("%s/%s", d->containers_dir, ctr->id);
+	ctr->data_dir = xasprintf("%s/%s", d->data_dir, ctr->id);
 	if (ctr->spec.detach)
-		ctr->log_path = xasprintf("%s/%s.log", d->logs_dir, ctr->id);
+		ctr->log_path = xasprintf("%s/ctr.log", ctr->data_dir);
+	if (ctr->spec.image != NULL)
+		ctr->image_rootfs = xasprintf("%s/%s/rootfs", d->images_dir, ctr->spec.image);
 	LIST_INIT(&ctr->waiters);
+	LIST_INIT(&ctr->execs);
 
-	if (mkdir(ctr->dir, 0700) < 0) {
+	if (mkdir(ctr->dir, 0700) < 0 || mkdir(ctr->data_dir, 0700) < 0) {
 		ctr_error_sys(err, errno, "mkdir %s", ctr->dir);
-		spec_free(&ctr->spec);
-		free(ctr->name);
-		free(ctr->dir);
-		free(ctr->log_path);
-		free(ctr);
+		(void)rmdir(ctr->dir);
+		container_free(ctr);
 		return NULL;
 	}
 	TAILQ_INSERT_HEAD(&d->containers, ctr, entry);
@@ -236,7 +242,10 @@ container_to_json(const struct container *ctr, bool full)
 	if (!full)
 		return o;
 	json_object_set_new(o, "config", spec_to_json(&ctr->spec));
+	json_object_set_new(o, "capabilities", caps_to_json(ctr->spec.caps));
+	json_object_set_new(o, "execs", exec_list(ctr));
 	json_object_set_new(o, "state_dir", json_string(ctr->dir));
+	json_object_set_new(o, "data_dir", json_string(ctr->data_dir));
 	json_object_set_new(o, "log_path", ctr->log_path ? json_string(ctr->log_path) : json_null());
 	json_object_set_new(o, "monitor_pid", ctr->state == CTR_RUNNING
 						      ? json_integer(ctr->monitor.pid)
@@ -316,9 +325,16 @@ static void
 reply_started(struct waiter *w, void *arg)
 {
 	struct container *ctr = w->ctr;
+	json_t *result = json_pack("{s:s,s:s,s:i}", "id", ctr->id, "name", ctr->name, "pid",
+				   (int)ctr->init.pid);
 
-	request_reply(w->req, json_pack("{s:s,s:s,s:i}", "id", ctr->id, "name", ctr->name, "pid",
-					(int)ctr->init.pid));
+	/* An attached -t run: the reply carries the terminal's master end. */
+	if (ctr->pty_master >= 0) {
+		int fd = steal_fd(&ctr->pty_master);
+		request_reply_fds(w->req, result, &fd, 1);
+	} else {
+		request_reply(w->req, result);
+	}
 }
 
 static void
@@ -489,7 +505,10 @@ container_free(struct container *ctr)
 	free(ctr->name);
 	free(ctr->error);
 	free(ctr->dir);
+	free(ctr->data_dir);
 	free(ctr->log_path);
+	free(ctr->image_rootfs);
+	closep(&ctr->pty_master);
 	free(ctr);
 }
 
@@ -499,10 +518,12 @@ container_remove(struct container *ctr)
 	_cleanup_error_ struct ctr_error err = CTR_ERROR_INIT;
 
 	logs_container_removed(ctr);
+	exec_container_removed(ctr);
 	if (fs_remove_tree(ctr->dir, &err) < 0)
 		log_error("%.12s: remove state: %s", ctr->id, err.msg);
-	if (ctr->log_path != NULL && unlink(ctr->log_path) < 0 && errno != ENOENT)
-		log_error("%.12s: remove log %s: %s", ctr->id, ctr->log_path, strerror(errno));
+	ctr_error_clear(&err);
+	if (fs_remove_tree(ctr->data_dir, &err) < 0)
+		log_error("%.12s: remove %s: %s", ctr->id, ctr->data_dir, err.msg);
 	TAILQ_REMOVE(&ctr->d->containers, ctr, entry);
 	ctr->d->ncontainers--;
 	/* `rm --force` waits for this; anything else waiting is told the container is gone. */
@@ -534,19 +555,23 @@ restore_one(struct ctrd *d, const char *id, struct ctr_error *err)
 	json_error_t jerr;
 	json_t *o, *spec, *init, *mon;
 	const char *name, *state, *created, *started = NULL, *log_path = NULL;
-	struct ctr_spec s;
+	struct ctr_spec s = { 0 };
 
 	if (fs_read_file(path, STATE_MAX, &data, NULL) < 0)
 		return ctr_error_sys(err, errno, "read %s", path), NULL;
 	o = json_loads(data, JSON_REJECT_DUPLICATES, &jerr);
 	if (o == NULL)
 		return ctr_error_set(err, CTR_E_SYSTEM, 0, "%s: %s", path, jerr.text), NULL;
-	if (json_unpack_ex(o, &jerr, 0, "{s:s,s:s,s:s,s:o,s:o,s:o,s?s,s?s}", "name", &name,
-			   "state", &state, "created", &created, "spec", &spec, "init", &init,
-			   "monitor", &mon, "started_at", &started, "log_path", &log_path) < 0 ||
+	/* started_at and log_path may be null. */
+	started = json_string_value(json_object_get(o, "started_at"));
+	log_path = json_string_value(json_object_get(o, "log_path"));
+	if (json_unpack_ex(o, &jerr, 0, "{s:s,s:s,s:s,s:o,s:o,s:o}", "name", &name, "state",
+			   &state, "created", &created, "spec", &spec, "init", &init, "monitor",
+			   &mon) < 0 ||
 	    spec_from_json(&s, spec, err) < 0) {
 		if (err->code == 0)
 			ctr_error_set(err, CTR_E_SYSTEM, 0, "%s: %s", path, jerr.text);
+		spec_free(&s);
 		json_decref(o);
 		return NULL;
 	}
@@ -556,7 +581,12 @@ restore_one(struct ctrd *d, const char *id, struct ctr_error *err)
 	ctr->name = xstrdup(name);
 	ctr->spec = s;
 	ctr->dir = steal_pointer(&dir);
+	ctr->data_dir = xasprintf("%s/%s", d->data_dir, id);
 	ctr->log_path = log_path ? xstrdup(log_path) : NULL;
+	ctr->pty_master = -1;
+	LIST_INIT(&ctr->execs);
+	if (ctr->spec.image != NULL)
+		ctr->image_rootfs = xasprintf("%s/%s/rootfs", d->images_dir, ctr->spec.image);
 	ctr->init = (struct proc_ref)PROC_REF_INIT;
 	ctr->monitor = (struct proc_ref)PROC_REF_INIT;
 	LIST_INIT(&ctr->waiters);

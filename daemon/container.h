@@ -37,6 +37,7 @@ struct exit_status {
 
 struct request;
 struct spawn;
+struct exec_proc;
 
 /* Why a request waits for the exit. */
 enum waiter_kind {
@@ -71,11 +72,15 @@ struct container {
 	struct spawn *spawn;	  /* while CTR_CREATED */
 	struct event *kill_timer; /* `stop`: SIGKILL after the timeout */
 
-	char *dir;	/* <state>/containers/<id>: state.json, exit */
-	char *log_path; /* detached containers' output, or NULL */
+	char *dir;	    /* <state>/containers/<id>: state.json, exit, etc files */
+	char *data_dir;	    /* <root>/containers/<id>: log, overlay upper and work */
+	char *log_path;	    /* detached containers' output, or NULL */
+	char *image_rootfs; /* the image's tree (the overlay's lower layer), or NULL */
+	int pty_master;	    /* attached -t: the terminal, until the run reply carries it */
 
 	bool removed; /* taken out of the table; freed when nothing refers to it */
 	LIST_HEAD(, waiter) waiters;
+	LIST_HEAD(, exec_proc) execs; /* running exec'd processes (exec.c) */
 	TAILQ_ENTRY(container) entry;
 };
 

@@ -27,7 +27,8 @@ struct ctrd {
 	char *state_dir;   /* runtime state, lost at reboot */
 	char *root_dir;	   /* persistent data: images, logs */
 	char *containers_dir; /* <state_dir>/containers */
-	char *logs_dir;	      /* <root_dir>/containers */
+	char *data_dir;	      /* <root_dir>/containers: per-container logs and layers */
+	char *images_dir;     /* <root_dir>/images */
 	char *monitor_path;   /* the ctrd-monitor program, or NULL to monitor in-process */
 
 	int listen_fd;

@@ -24,8 +24,8 @@
 #include "proc.h"
 #include "server.h"
 
-#define DEFAULT_STATE_DIR "/run/ctrd"
-#define DEFAULT_ROOT_DIR "/var/lib/ctrd"
+#define DEFAULT_STATE_DIR CTRD_STATE_DIR
+#define DEFAULT_ROOT_DIR CTRD_ROOT_DIR
 #define DEFAULT_SOCKET DEFAULT_STATE_DIR "/ctrd.sock"
 
 static void
@@ -156,8 +156,10 @@ prepare(struct ctrd *d, struct ctr_error *err)
 	if (fs_mkdir_p(dir, 0755, err) < 0)
 		return -1;
 	d->containers_dir = xasprintf("%s/containers", d->state_dir);
-	d->logs_dir = xasprintf("%s/containers", d->root_dir);
-	if (fs_mkdir_p(d->containers_dir, 0700, err) < 0 || fs_mkdir_p(d->logs_dir, 0700, err) < 0)
+	d->data_dir = xasprintf("%s/containers", d->root_dir);
+	d->images_dir = xasprintf("%s/images", d->root_dir);
+	if (fs_mkdir_p(d->containers_dir, 0700, err) < 0 || fs_mkdir_p(d->data_dir, 0700, err) < 0 ||
+	    fs_mkdir_p(d->images_dir, 0755, err) < 0)
 		return -1;
 
 	/* pidfds are how we avoid ever signalling a recycled PID. */
@@ -287,7 +289,8 @@ main(int argc, char **argv)
 	free(d.state_dir);
 	free(d.root_dir);
 	free(d.containers_dir);
-	free(d.logs_dir);
+	free(d.data_dir);
+	free(d.images_dir);
 	free(d.monitor_path);
 	return 0;
 }

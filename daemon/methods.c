@@ -13,6 +13,8 @@
 #include <sys/utsname.h>
 
 #include "container.h"
+#include "exec.h"
+#include "image.h"
 #include "log.h"
 #include "logs.h"
 #include "methods.h"
@@ -203,20 +205,31 @@ method_run(struct call *call, struct ctr_error *err)
 		return -1;
 	}
 	if (spec.image != NULL) {
-		spec_free(&spec);
-		return ctr_error_set(err, CTR_E_NOT_FOUND, 0, "no such image: %s",
-				     params_str(call->params, "image", ""));
+		struct image img;
+		if (image_open(call->d, spec.image, &img, err) < 0) {
+			spec_free(&spec);
+			return -1;
+		}
+		int r = image_apply_defaults(&img, &spec, err);
+		image_close(&img);
+		if (r < 0) {
+			spec_free(&spec);
+			return -1;
+		}
 	}
 	if (spec.command == NULL) {
 		spec_free(&spec);
 		return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0,
 				     "params.command: required when running a root file system");
 	}
-	if (!spec.detach && call->nfds != 3) {
+	/* Attached: the client's stdio, or with a terminal nothing (the reply carries its master). */
+	size_t want = spec.detach || spec.tty ? 0 : 3;
+	if (call->nfds != want) {
 		spec_free(&spec);
 		return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0,
-				     "an attached run needs the client's stdin, stdout and stderr "
-				     "as SCM_RIGHTS fds (got %zu); set detach to run without them",
+				     want ? "an attached run needs the client's stdin, stdout and stderr "
+					    "as SCM_RIGHTS fds (got %zu); set detach to run without them"
+					  : "this run takes no file descriptors (got %zu)",
 				     call->nfds);
 	}
 	if (check_run_paths(&spec, err) < 0) {
@@ -229,10 +242,11 @@ method_run(struct call *call, struct ctr_error *err)
 		return -1;
 
 	int stdio[3] = { -1, -1, -1 };
-	if (!ctr->spec.detach)
+	bool attached = !ctr->spec.detach && !ctr->spec.tty;
+	if (attached)
 		for (int i = 0; i < 3; i++)
 			stdio[i] = steal_fd(&call->fds[i]);
-	if (spawn_start(ctr, ctr->spec.detach ? NULL : stdio, err) < 0) {
+	if (spawn_start(ctr, attached ? stdio : NULL, err) < 0) {
 		ctr_error_prefix(err, "start %.12s", ctr->id);
 		container_start_failed(ctr, err);
 		return -1;
@@ -240,6 +254,28 @@ method_run(struct call *call, struct ctr_error *err)
 	container_add_waiter(ctr, WAITER_START, request_new(call->conn, call->id, NULL, NULL));
 	if (!ctr->spec.detach)
 		container_add_waiter(ctr, WAITER_ATTACH, request_new(call->conn, call->id, NULL, NULL));
+	return 0;
+}
+
+static int
+method_exec(struct call *call, struct ctr_error *err)
+{
+	struct container *ctr = selected(call, err);
+
+	if (ctr == NULL)
+		return -1;
+	if (exec_start(call->conn, call->id, ctr, call->params, call->fds, call->nfds, err) < 0)
+		return -1;
+	/* The helper has its own copies now. */
+	for (size_t i = 0; i < call->nfds; i++)
+		close_fd(&call->fds[i]);
+	return 0;
+}
+
+static int
+method_images(struct call *call, struct ctr_error *err)
+{
+	conn_reply(call->conn, call->id, json_pack("{s:o}", "images", image_list(call->d)));
 	return 0;
 }
 
@@ -257,6 +293,8 @@ static const struct method {
 	{ "rm", method_rm, 0 },
 	{ "wait", method_wait, 0 },
 	{ "logs", method_logs, 0 },
+	{ "images", method_images, 0 },
+	{ "exec", method_exec, METHOD_TAKES_FDS },
 };
 
 void

@@ -122,6 +122,22 @@ setup_dev(int rootfd, struct ctr_error *err)
 	return 0;
 }
 
+int
+mounts_console(int pty_number, struct ctr_error *err)
+{
+	char pts[32];
+	_cleanup_close_ int fd = -1;
+
+	/* A plain file to mount over; /dev is our own tmpfs, so nothing else can be there. */
+	fd = open("/dev/console", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return ctr_error_sys(err, errno, "create /dev/console");
+	snprintf(pts, sizeof(pts), "/dev/pts/%d", pty_number);
+	if (mount(pts, "/dev/console", NULL, MS_BIND, NULL) < 0)
+		return ctr_error_sys(err, errno, "bind %s to /dev/console", pts);
+	return 0;
+}
+
 /* The flags a bind remount must keep (the kernel refuses to clear locked ones). */
 static unsigned long
 kept_flags(int fd)
@@ -242,6 +258,28 @@ setup_etc(int rootfd, const char *etc_dir, struct ctr_error *err)
 	return 0;
 }
 
+/*
+ * The image under the container's own writable layer. Mounted in the
+ * container's mount namespace only: the host never sees it, and it goes
+ * away with the namespace, so nothing is left to unmount.
+ */
+static int
+setup_overlay(const struct mounts_config *mc, struct ctr_error *err)
+{
+	const char *paths[] = { mc->lower, mc->upper, mc->work };
+
+	/* overlayfs splits its options at ',' and its layers at ':'. */
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++)
+		if (strpbrk(paths[i], ",:") != NULL)
+			return ctr_error_set(err, CTR_E_SYSTEM, EINVAL,
+					     "overlay: path %s contains ',' or ':'", paths[i]);
+	_cleanup_free_ char *opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", mc->lower,
+					      mc->upper, mc->work);
+	if (mount("overlay", mc->rootfs, "overlay", 0, opts) < 0)
+		return ctr_error_sys(err, errno, "mount the image's overlay on %s", mc->rootfs);
+	return 0;
+}
+
 int
 mounts_setup(const struct mounts_config *mc, struct ctr_error *err)
 {
@@ -251,6 +289,8 @@ mounts_setup(const struct mounts_config *mc, struct ctr_error *err)
 	/* Nothing we mount may propagate back to the host. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return ctr_error_sys(err, errno, "make mounts private");
+	if (mc->lower != NULL && setup_overlay(mc, err) < 0)
+		return -1;
 	/* pivot_root needs the new root to be a mount point. */
 	if (mount(mc->rootfs, mc->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return ctr_error_sys(err, errno, "bind mount the root file system %s", mc->rootfs);

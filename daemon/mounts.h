@@ -13,7 +13,10 @@
 
 struct mounts_config {
 	const struct ctr_spec *spec;
-	const char *rootfs;  /* host path of the root directory */
+	const char *rootfs;  /* host path of the root directory (the overlay's mount point) */
+	const char *lower;   /* an image's tree: overlay it with upper and work at rootfs */
+	const char *upper;   /* the container's writable layer */
+	const char *work;    /* overlayfs's work directory, beside upper */
 	const char *etc_dir; /* directory holding the generated hostname and hosts files */
 	bool new_netns;	     /* sysfs shows the container's own network devices */
 };
@@ -22,5 +25,7 @@ struct mounts_config {
 int mounts_setup(const struct mounts_config *mc, struct ctr_error *err);
 /* pivot_root into rootfd and detach the old root; the cwd is then "/". */
 int mounts_pivot(int rootfd, struct ctr_error *err);
+/* After the pivot: the terminal at /dev/pts/N becomes /dev/console too. */
+int mounts_console(int pty_number, struct ctr_error *err);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 
@@ -55,11 +56,10 @@ monitor_fail(int sync_fd, const char *what)
 	_exit(1);
 }
 
-/* The monitor tells the daemon which process is the init, handing over a pidfd for it. */
-static int
-sync_send_pid(int fd, pid_t pid, uint64_t start_time, int pidfd)
+int
+sync_send_fd(int sock, const struct sync_hdr *hdr, int fd)
 {
-	struct sync_hdr h = { .type = SYNC_PID, .pid = pid, .start_time = start_time };
+	struct sync_hdr h = *hdr;
 	struct iovec iov = { &h, sizeof(h) };
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
@@ -75,8 +75,45 @@ sync_send_pid(int fd, pid_t pid, uint64_t start_time, int pidfd)
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &pidfd, sizeof(int));
-	return sendmsg(fd, &mh, MSG_NOSIGNAL) < 0 ? -1 : 0;
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
+
+int
+sync_recv_fd(int sock, struct sync_hdr *h)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { h, sizeof(*h) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	int fd = -1;
+	ssize_t n;
+
+	mh.msg_control = control.buf;
+	mh.msg_controllen = sizeof(control.buf);
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return n == 0 ? (errno = EPIPE, -1) : -1;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	if (c != NULL && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+	    c->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	if (fd < 0)
+		return errno = EBADMSG, -1;
+	return fd;
+}
+
+/* The monitor tells the daemon which process is the init, handing over a pidfd for it. */
+static int
+sync_send_pid(int sock, pid_t pid, uint64_t start_time, int pidfd)
+{
+	struct sync_hdr h = { .type = SYNC_PID, .pid = pid, .start_time = start_time };
+
+	return sync_send_fd(sock, &h, pidfd);
 }
 
 /*
@@ -88,7 +125,8 @@ static _noreturn_ void
 monitor_process(struct container *ctr, int sync_fd, int *stdio, int log_fd, unsigned long flags)
 {
 	int in = -1, out = -1, errfd = -1, out_r = -1, err_r = -1;
-	int pipe_out[2], pipe_err[2];
+	int pipe_out[2], pipe_err[2], pty_sock[2] = { -1, -1 };
+	bool detached_tty = ctr->spec.detach && ctr->spec.tty;
 
 	proc_reset_signals();
 	/* Its own session: a signal to the daemon's process group must not reach containers. */
@@ -100,9 +138,17 @@ monitor_process(struct container *ctr, int sync_fd, int *stdio, int log_fd, unsi
 	else
 		in = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (stdio != NULL) {
+		/* Attached: the client's own stdio. */
 		out = stdio[1];
 		errfd = stdio[2];
+	} else if (ctr->spec.tty) {
+		/* The terminal is stdio; its master goes to the client, or to us when detached. */
+		if (detached_tty && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pty_sock) < 0)
+			monitor_fail(sync_fd, "monitor: socketpair");
+		out = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		errfd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	} else {
+		/* Detached: pipes we copy into the log. */
 		if (pipe2(pipe_out, O_CLOEXEC) < 0 || pipe2(pipe_err, O_CLOEXEC) < 0)
 			monitor_fail(sync_fd, "monitor: pipe");
 		out_r = pipe_out[0], out = pipe_out[1];
@@ -110,7 +156,7 @@ monitor_process(struct container *ctr, int sync_fd, int *stdio, int log_fd, unsi
 	}
 	if (in < 0)
 		monitor_fail(sync_fd, "monitor: open /dev/null");
-	int keep[] = { sync_fd, in, out, errfd, out_r, err_r, log_fd };
+	int keep[] = { sync_fd, in, out, errfd, out_r, err_r, log_fd, pty_sock[0], pty_sock[1] };
 	if (proc_close_fds_except(keep, ARRAY_SIZE(keep)) < 0)
 		monitor_fail(sync_fd, "monitor: close inherited fds");
 
@@ -121,6 +167,7 @@ monitor_process(struct container *ctr, int sync_fd, int *stdio, int log_fd, unsi
 		struct child_args a = {
 			.ctr = ctr,
 			.sync_fd = sync_fd,
+			.pty_sock = pty_sock[1],
 			.stdio = { in, out, errfd },
 			.clone_flags = flags,
 		};
@@ -146,6 +193,13 @@ monitor_process(struct container *ctr, int sync_fd, int *stdio, int log_fd, unsi
 		monitor_fail(sync_fd, "monitor: report the init's pid");
 	}
 	close(sync_fd);
+	if (detached_tty) {
+		struct sync_hdr h;
+		close(pty_sock[1]);
+		/* The terminal's output is the container's output; end of file if setup failed. */
+		m.out_fd = sync_recv_fd(pty_sock[0], &h);
+		close(pty_sock[0]);
+	}
 	/* The container runs; shed the copy of the daemon (or carry on as we are). */
 	monitor_exec(ctr->d->monitor_path, &m);
 	monitor_run(&m);
@@ -253,6 +307,9 @@ sync_cb(evutil_socket_t fd, short what, void *arg)
 			sp->init.pid = h.pid;
 			sp->init.start_time = h.start_time;
 			sp->init.pidfd = steal_fd(&pidfd);
+		} else if (h.type == SYNC_PTY && pidfd >= 0 && sp->ctr->pty_master < 0) {
+			/* Kept for the run reply (container.c), which hands it to the client. */
+			sp->ctr->pty_master = steal_fd(&pidfd);
 		} else if (h.type == SYNC_ERROR && sp->err.code == 0) {
 			/* The text already names the errno; keep the number for the reply's data. */
 			int code = h.code ? h.code : h.exit_code ? CTR_E_EXEC : CTR_E_SYSTEM;
@@ -331,6 +388,14 @@ spawn_start_(struct container *ctr, int *stdio, struct ctr_error *err)
 	}
 	if (write_etc_files(ctr, err) < 0)
 		return -1;
+	if (ctr->image_rootfs != NULL) {
+		static const char *const layers[] = { "upper", "work", "rootfs" };
+		for (size_t i = 0; i < ARRAY_SIZE(layers); i++) {
+			_cleanup_free_ char *path = xasprintf("%s/%s", ctr->data_dir, layers[i]);
+			if (mkdir(path, 0755) < 0 && errno != EEXIST)
+				return ctr_error_sys(err, errno, "mkdir %s", path);
+		}
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return ctr_error_sys(err, errno, "socketpair");
 

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "caps.h"
 #include "spec.h"
 
 bool
@@ -151,6 +152,7 @@ spec_from_json(struct ctr_spec *spec, json_t *params, struct ctr_error *err)
 					     "params.cwd: must not contain \"..\"");
 	} else {
 		spec->cwd = xstrdup("/");
+		spec->cwd_default = true;
 	}
 	if ((v = json_object_get(params, "user")) != NULL)
 		spec->user = xstrdup(json_string_value(v));
@@ -166,6 +168,10 @@ spec_from_json(struct ctr_spec *spec, json_t *params, struct ctr_error *err)
 	spec->interactive = json_is_true(json_object_get(params, "interactive"));
 	spec->tty = json_is_true(json_object_get(params, "tty"));
 	spec->read_only = json_is_true(json_object_get(params, "read_only"));
+	if ((v = json_object_get(params, "tty_size")) != NULL) {
+		spec->tty_rows = (unsigned short)json_integer_value(json_object_get(v, "rows"));
+		spec->tty_cols = (unsigned short)json_integer_value(json_object_get(v, "cols"));
+	}
 	if (mounts_from_json(spec, json_object_get(params, "mounts"), err) < 0)
 		return -1;
 	spec->tmpfs = strv_from_json(json_object_get(params, "tmpfs"));
@@ -182,6 +188,11 @@ spec_from_json(struct ctr_spec *spec, json_t *params, struct ctr_error *err)
 	}
 	const char *net = json_string_value(json_object_get(params, "network"));
 	spec->network = net != NULL && strcmp(net, "host") == 0 ? NET_HOST : NET_NONE;
+	spec->cap_add = strv_from_json(json_object_get(params, "cap_add"));
+	spec->cap_drop = strv_from_json(json_object_get(params, "cap_drop"));
+	if (caps_compute(json_object_get(params, "cap_add"), json_object_get(params, "cap_drop"),
+			 &spec->caps, err) < 0)
+		return -1;
 	return 0;
 }
 
@@ -207,6 +218,9 @@ spec_to_json(const struct ctr_spec *spec)
 	json_object_set_new(o, "interactive", json_boolean(spec->interactive));
 	json_object_set_new(o, "tty", json_boolean(spec->tty));
 	json_object_set_new(o, "read_only", json_boolean(spec->read_only));
+	if (spec->tty_rows != 0)
+		json_object_set_new(o, "tty_size", json_pack("{s:i,s:i}", "rows", spec->tty_rows,
+							     "cols", spec->tty_cols));
 	for (size_t i = 0; i < spec->nmounts; i++)
 		json_array_append_new(mounts, json_pack("{s:s,s:s,s:b}", "source",
 							spec->mounts[i].source, "destination",
@@ -215,6 +229,8 @@ spec_to_json(const struct ctr_spec *spec)
 	json_object_set_new(o, "mounts", mounts);
 	json_object_set_new(o, "tmpfs", spec_strv_to_json(spec->tmpfs));
 	json_object_set_new(o, "network", json_string(spec->network == NET_HOST ? "host" : "none"));
+	json_object_set_new(o, "cap_add", spec_strv_to_json(spec->cap_add));
+	json_object_set_new(o, "cap_drop", spec_strv_to_json(spec->cap_drop));
 	return o;
 }
 
@@ -234,5 +250,7 @@ spec_free(struct ctr_spec *spec)
 	}
 	free(spec->mounts);
 	strv_free(spec->tmpfs);
+	strv_free(spec->cap_add);
+	strv_free(spec->cap_drop);
 	memset(spec, 0, sizeof(*spec));
 }

@@ -25,13 +25,17 @@ struct ctr_spec {
 	char **command; /* argv, at least one element */
 	char **env;	/* "K=V", merged over the defaults at start */
 	char *cwd;	/* absolute, default "/" */
+	bool cwd_default; /* cwd was not given: an image's may apply */
 	char *user;	/* "uid[:gid]" or "name[:group]", NULL for root */
 	char *hostname; /* NULL: the first 12 digits of the id */
 	bool detach, rm, interactive, tty, read_only;
+	unsigned short tty_rows, tty_cols; /* the terminal's size before exec, 0 if unknown */
 	struct mount_spec *mounts;
 	size_t nmounts;
 	char **tmpfs;
 	enum net_mode network;
+	char **cap_add, **cap_drop; /* as asked for */
+	uint64_t caps;		    /* the resulting set, 1 << CAP_* */
 };
 
 /* Fills spec from validated run params; -1 with CTR_E_INVALID_PARAMS. */

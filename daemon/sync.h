@@ -12,6 +12,7 @@
 enum sync_type {
 	SYNC_PID = 1,	/* monitor: the init's pid and start time, its pidfd attached */
 	SYNC_ERROR = 2, /* monitor or init: setup failed; text follows */
+	SYNC_PTY = 3,	/* init: the master of its terminal attached (attached -t) */
 };
 
 struct sync_hdr {
@@ -24,6 +25,11 @@ struct sync_hdr {
 };
 
 #define SYNC_MAX_TEXT 4000
+
+/* Sends h with fd attached (SCM_RIGHTS); -1 with errno. */
+int sync_send_fd(int sock, const struct sync_hdr *h, int fd);
+/* Receives one fd sent with sync_send_fd, blocking; -1 with errno (0 bytes: EPIPE). */
+int sync_recv_fd(int sock, struct sync_hdr *h);
 
 /* Sends an error from a child process; never fails loudly (the child exits next). */
 void sync_send_error(int fd, int code, int errnum, int exit_code, const char *text);

@@ -47,6 +47,8 @@ static const struct param_spec run_params[] = {
 	{ "mounts", PARAM_OBJECTS, .max_items = 256, .fields = mount_fields },
 	{ "tmpfs", PARAM_STRINGS, PARAM_ABSPATH, .max_items = 256 },
 	{ "network", PARAM_STRING, .choices = network_modes },
+	{ "cap_add", PARAM_STRINGS, 0, .max_len = 64, .max_items = 64 },
+	{ "cap_drop", PARAM_STRINGS, 0, .max_len = 64, .max_items = 64 },
 	P_END,
 };
 

@@ -26,7 +26,7 @@ show() {
 }
 
 [ "$(id -u)" -eq 0 ] || { echo "demo: run as root (containers need namespaces and mounts)" >&2; exit 1; }
-"$top_srcdir/tests/mkrootfs.sh" "$tmp/rootfs"
+"$top_srcdir/daemon/mkrootfs.sh" "$tmp/rootfs"
 "$bindir/daemon/ctrd" --socket "$tmp/ctrd.sock" --state-dir "$tmp/state" --root "$tmp/root" \
 	2>"$tmp/ctrd.log" &
 ctrd_pid=$!

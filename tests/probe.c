@@ -11,6 +11,8 @@
  *   probe signal SIG      kills itself with signal number SIG
  *   probe cat             copies stdin to stdout
  *   probe write FD TEXT   writes TEXT and a newline to FD
+ *   probe sti [FD]        tries to push "x" into the input of the terminal on FD (default 0)
+ *                         with TIOCSTI: "sti: injected", or "sti: EPERM" (the errno's name)
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -19,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 static int
@@ -82,6 +85,30 @@ cmd_cat(void)
 	return n < 0 ? 1 : 0;
 }
 
+static int
+cmd_sti(int fd)
+{
+	static const struct {
+		int num;
+		const char *name;
+	} names[] = { { EPERM, "EPERM" }, { EIO, "EIO" },	{ ENOTTY, "ENOTTY" },
+		      { EBADF, "EBADF" }, { EINVAL, "EINVAL" }, { EACCES, "EACCES" } };
+	char c = 'x';
+
+	if (ioctl(fd, TIOCSTI, &c) == 0) {
+		printf("sti: injected\n");
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (names[i].num == errno) {
+			printf("sti: %s\n", names[i].name);
+			return 1;
+		}
+	}
+	printf("sti: errno %d\n", errno);
+	return 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -111,6 +138,8 @@ main(int argc, char **argv)
 		dprintf(atoi(argv[2]), "%s\n", argv[3]);
 		return 0;
 	}
-	fprintf(stderr, "usage: probe ns|fds|ids|exit N|signal SIG|cat|write FD TEXT\n");
+	if (strcmp(cmd, "sti") == 0)
+		return cmd_sti(argc > 2 ? atoi(argv[2]) : 0);
+	fprintf(stderr, "usage: probe ns|fds|ids|exit N|signal SIG|cat|write FD TEXT|sti [FD]\n");
 	return 2;
 }

@@ -29,6 +29,10 @@ ctrd_start() {
 	export ROOTFS="$T/rootfs"
 	"$MKROOTFS" "$ROOTFS" >/dev/null
 	cp "$PROBE" "$ROOTFS/bin/probe"
+	# The busybox image, as make install builds it (with the probe).
+	mkdir -p "$T/root/images/busybox"
+	cp -a "$ROOTFS" "$T/root/images/busybox/rootfs"
+	printf '{"command":["sh"]}\n' >"$T/root/images/busybox/config.json"
 	ctrd_launch
 }
 
