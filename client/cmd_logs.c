@@ -22,8 +22,7 @@ print_entries(struct rpc_in *in, void *arg)
 
 	if (strcmp(in->msg.method, "log") != 0)
 		return;
-	json_array_foreach(json_object_get(in->msg.params, "entries"), i, e)
-	{
+	json_array_foreach(json_object_get(in->msg.params, "entries"), i, e) {
 		const char *stream = json_string_value(json_object_get(e, "stream"));
 		json_t *data = json_object_get(e, "data");
 		bool is_err = stream && strcmp(stream, "stderr") == 0;

@@ -62,8 +62,7 @@ cmd_ps(const struct verb *v, int argc, char **argv)
 	static const char *const header[] = { "ID", "NAME", "PID", "STATUS", "CREATED", "COMMAND" };
 	struct format_table *t = format_table_new(ARRAY_SIZE(header), header);
 
-	json_array_foreach(list, i, ctr)
-	{
+	json_array_foreach(list, i, ctr) {
 		const char *id = json_string_value(json_object_get(ctr, "id"));
 		json_t *pid = json_object_get(ctr, "pid");
 		if (quiet) {
@@ -73,8 +72,9 @@ cmd_ps(const struct verb *v, int argc, char **argv)
 		char **row = format_table_row(t);
 		row[0] = xasprintf("%.12s", id);
 		row[1] = xstrdup(json_string_value(json_object_get(ctr, "name")));
-		row[2] = json_is_integer(pid) ? xasprintf("%lld", (long long)json_integer_value(pid))
-					      : xstrdup("-");
+		row[2] = json_is_integer(pid)
+				 ? xasprintf("%lld", (long long)json_integer_value(pid))
+				 : xstrdup("-");
 		row[3] = format_status(ctr, now);
 		row[4] = format_ago(json_string_value(json_object_get(ctr, "created")), now);
 		row[5] = format_command(json_object_get(ctr, "command"), 30);

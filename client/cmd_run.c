@@ -134,8 +134,10 @@ parse_run(const struct verb *v, int argc, char **argv, json_t *p)
 		case 'v': {
 			json_t *m = parse_volume(optarg);
 			if (m == NULL)
-				return ctrctl_usage_error(v, "invalid volume \"%s\": expected SRC:DST[:ro]",
-							  optarg), -1;
+				return ctrctl_usage_error(
+					       v, "invalid volume \"%s\": expected SRC:DST[:ro]",
+					       optarg),
+				       -1;
 			json_array_append_new(mounts, m);
 			break;
 		}

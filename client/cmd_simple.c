@@ -14,9 +14,8 @@
  * exit code 1, as docker does.
  */
 static int
-for_each_container(const struct verb *v, int argc, char **argv, const char *method,
-		   json_t *extra, void (*print)(const char *arg, json_t *result, void *data),
-		   void *data)
+for_each_container(const struct verb *v, int argc, char **argv, const char *method, json_t *extra,
+		   void (*print)(const char *arg, json_t *result, void *data), void *data)
 {
 	struct rpc_client cl;
 	int ret = 0;
@@ -192,8 +191,8 @@ cmd_stop(const struct verb *v, int argc, char **argv)
 		switch (c) {
 		case 't':
 			if (parse_u64(optarg, &secs) < 0 || secs > 86400)
-				return ctrctl_usage_error(v, "invalid time \"%s\": seconds from 0 to 86400",
-							  optarg);
+				return ctrctl_usage_error(
+					v, "invalid time \"%s\": seconds from 0 to 86400", optarg);
 			json_object_set_new(extra, "timeout", json_integer((json_int_t)secs));
 			break;
 		case 's':

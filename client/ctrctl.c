@@ -18,8 +18,9 @@
 const char *ctrctl_socket = DEFAULT_SOCKET;
 
 static const struct verb verbs[] = {
-	{ "run", cmd_run, "[OPTIONS] IMAGE [COMMAND [ARG...]]\n"
-			  "       ctrctl run [OPTIONS] --rootfs DIR COMMAND [ARG...]",
+	{ "run", cmd_run,
+	  "[OPTIONS] IMAGE [COMMAND [ARG...]]\n"
+	  "       ctrctl run [OPTIONS] --rootfs DIR COMMAND [ARG...]",
 	  "Run a command in a new container",
 	  "  -d, --detach            run in the background and print the container id\n"
 	  "  -i, --interactive       give the container our stdin\n"
@@ -58,7 +59,8 @@ static const struct verb verbs[] = {
 	  "  -s, --signal SIG        signal to send (default KILL)\n" },
 	{ "rm", cmd_rm, "[OPTIONS] CTR...", "Remove containers",
 	  "  -f, --force             kill and remove running containers\n" },
-	{ "wait", cmd_wait, "CTR...", "Wait for containers to exit and print their exit codes", "" },
+	{ "wait", cmd_wait, "CTR...", "Wait for containers to exit and print their exit codes",
+	  "" },
 	{ "logs", cmd_logs, "[OPTIONS] CTR", "Print a detached container's output",
 	  "  -f, --follow            keep printing until the container exits\n"
 	  "  -n, --tail N            only the last N lines\n"
@@ -179,11 +181,12 @@ usage(FILE *out)
 		     "Drive the ctrd container daemon.\n\nCommands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
 		fprintf(out, "  %-9s %s\n", verbs[i].name, verbs[i].summary);
-	fprintf(out, "\nOptions:\n"
-		     "  -s, --socket PATH   ctrd's socket (default $CTRD_SOCKET or " DEFAULT_SOCKET ")\n"
-		     "  -h, --help          show this help\n"
-		     "  -v, --version       show the client version\n"
-		     "\nRun 'ctrctl COMMAND --help' for a command's options. See ctrctl(1).\n");
+	fprintf(out,
+		"\nOptions:\n"
+		"  -s, --socket PATH   ctrd's socket (default $CTRD_SOCKET or " DEFAULT_SOCKET ")\n"
+		"  -h, --help          show this help\n"
+		"  -v, --version       show the client version\n"
+		"\nRun 'ctrctl COMMAND --help' for a command's options. See ctrctl(1).\n");
 }
 
 int

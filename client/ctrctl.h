@@ -10,9 +10,9 @@
 #include "rpcclient.h"
 
 /* Exit codes of DESIGN.md. */
-#define EXIT_FAILED 125	    /* ctrctl or ctrd failed (run, exec, usage errors) */
+#define EXIT_FAILED	125 /* ctrctl or ctrd failed (run, exec, usage errors) */
 #define EXIT_CANNOT_RUN 126 /* the command was found but cannot be run */
-#define EXIT_NOT_FOUND 127  /* the command was not found */
+#define EXIT_NOT_FOUND	127 /* the command was not found */
 
 struct verb {
 	const char *name;

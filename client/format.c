@@ -79,8 +79,7 @@ format_command(json_t *argv, size_t max)
 	json_array_foreach(argv, i, a)
 		len += strlen(json_string_value(a) ? json_string_value(a) : "") + 1;
 	joined = xcalloc(1, len + 1);
-	json_array_foreach(argv, i, a)
-	{
+	json_array_foreach(argv, i, a) {
 		if (i > 0)
 			strcat(joined, " ");
 		strcat(joined, json_string_value(a) ? json_string_value(a) : "");

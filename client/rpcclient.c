@@ -52,7 +52,8 @@ rpc_send(struct rpc_client *cl, const char *method, json_t *params, const int *f
 	_cleanup_free_ char *line = rpc_encode_request(id, method, params, &len);
 
 	if (len > FRAME_MAX)
-		return ctr_error_set(err, CTR_E_LIMIT, 0, "request larger than %d bytes", FRAME_MAX);
+		return ctr_error_set(err, CTR_E_LIMIT, 0, "request larger than %d bytes",
+				     FRAME_MAX);
 	if (frame_send(cl->fd, line, len, fds, nfds) < 0) {
 		int e = errno;
 		/* The daemon may have said why it closed on us (permission, limits): show that. */
@@ -146,7 +147,8 @@ rpc_call(struct rpc_client *cl, const char *method, json_t *params, rpc_notify_f
 		if (r < 0)
 			return NULL;
 		if (r == 0)
-			return ctr_error_set(err, CTR_E_SYSTEM, 0, "ctrd closed the connection"), NULL;
+			return ctr_error_set(err, CTR_E_SYSTEM, 0, "ctrd closed the connection"),
+			       NULL;
 		if (in.msg.kind == RPC_NOTIFICATION) {
 			if (fn != NULL)
 				fn(&in, arg);

@@ -9,9 +9,10 @@
 #include "caps.h"
 
 static const int docker_default[] = {
-	CAP_CHOWN,  CAP_DAC_OVERRIDE, CAP_FSETID,	    CAP_FOWNER,	     CAP_MKNOD,
-	CAP_NET_RAW, CAP_SETGID,      CAP_SETUID,	    CAP_SETFCAP,     CAP_SETPCAP,
-	CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_KILL, CAP_AUDIT_WRITE,
+	CAP_CHOWN,   CAP_DAC_OVERRIDE, CAP_FSETID,	     CAP_FOWNER,
+	CAP_MKNOD,   CAP_NET_RAW,      CAP_SETGID,	     CAP_SETUID,
+	CAP_SETFCAP, CAP_SETPCAP,      CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT,
+	CAP_KILL,    CAP_AUDIT_WRITE,
 };
 
 /* The highest capability the running kernel knows. */
@@ -78,8 +79,7 @@ apply_names(json_t *arr, const char *field, bool add, uint64_t *set, struct ctr_
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(arr, i, v)
-	{
+	json_array_foreach(arr, i, v) {
 		const char *name = json_string_value(v);
 		int cap = name ? caps_parse(name) : -1;
 		if (cap == -1)
@@ -155,7 +155,8 @@ caps_limit_bounding(uint64_t set, struct ctr_error *err)
 		if (set & (UINT64_C(1) << cap))
 			continue;
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
-			return ctr_error_sys(err, errno, "drop capability %d from the bounding set", cap);
+			return ctr_error_sys(err, errno, "drop capability %d from the bounding set",
+					     cap);
 	}
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		return ctr_error_sys(err, errno, "clear ambient capabilities");

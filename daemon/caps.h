@@ -28,7 +28,8 @@ json_t *caps_to_json(uint64_t set);
 
 /* In the child, still root: removes every capability outside set from the bounding set. */
 int caps_limit_bounding(uint64_t set, struct ctr_error *err);
-/* After the user switch: permitted and effective = set for root, nothing else; no inheritable or ambient. */
+/* After the user switch: permitted and effective = set for root, nothing else; no inheritable or
+ * ambient. */
 int caps_apply(uint64_t set, bool root, struct ctr_error *err);
 
 #endif

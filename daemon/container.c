@@ -20,7 +20,7 @@
 #include "spawn.h"
 
 #define STATE_FILE "state.json"
-#define STATE_MAX (4 << 20)
+#define STATE_MAX  (4 << 20)
 
 static void container_free(struct container *ctr);
 
@@ -58,14 +58,15 @@ static char *
 random_name(struct ctrd *d)
 {
 	static const char *const left[] = {
-		"agile", "bold", "brave", "calm", "clever", "eager", "fancy", "gentle", "happy",
-		"jolly", "keen", "lucid", "merry", "nifty", "proud", "quick", "quiet", "sharp",
-		"silly", "steady", "sunny", "swift", "tender", "vivid", "wise", "witty", "zen",
+		"agile", "bold",   "brave", "calm",  "clever", "eager", "fancy", "gentle", "happy",
+		"jolly", "keen",   "lucid", "merry", "nifty",  "proud", "quick", "quiet",  "sharp",
+		"silly", "steady", "sunny", "swift", "tender", "vivid", "wise",	 "witty",  "zen",
 	};
 	static const char *const right[] = {
-		"babbage", "curie", "dijkstra", "euler", "fermat", "galois", "hopper", "hypatia",
-		"kepler", "knuth", "lamport", "lovelace", "mccarthy", "noether", "pascal",
-		"ritchie", "shannon", "thompson", "torvalds", "turing", "wirth", "wozniak",
+		"babbage",  "curie",   "dijkstra", "euler",   "fermat",	 "galois",
+		"hopper",   "hypatia", "kepler",   "knuth",   "lamport", "lovelace",
+		"mccarthy", "noether", "pascal",   "ritchie", "shannon", "thompson",
+		"torvalds", "turing",  "wirth",	   "wozniak",
 	};
 	uint32_t r[2];
 
@@ -104,14 +105,14 @@ container_find(struct ctrd *d, const char *ref, struct ctr_error *err)
 	if ((c = container_by_name(d, ref)) != NULL)
 		return c;
 	if (hex) {
-		TAILQ_FOREACH(c, &d->containers, entry)
-		{
+		TAILQ_FOREACH(c, &d->containers, entry) {
 			if (strncmp(c->id, ref, len) != 0)
 				continue;
 			if (match != NULL) {
-				ctr_error_set(err, CTR_E_CONFLICT, 0,
-					      "\"%s\" matches more than one container; give more of the id",
-					      ref);
+				ctr_error_set(
+					err, CTR_E_CONFLICT, 0,
+					"\"%s\" matches more than one container; give more of the id",
+					ref);
 				return NULL;
 			}
 			match = c;
@@ -128,13 +129,16 @@ container_create(struct ctrd *d, struct ctr_spec *spec, const char *name, struct
 	struct container *ctr;
 
 	if (name != NULL && !spec_valid_name(name))
-		return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0,
-				     "params.name: \"%s\" is not a valid name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)",
-				     name), NULL;
+		return ctr_error_set(
+			       err, CTR_E_INVALID_PARAMS, 0,
+			       "params.name: \"%s\" is not a valid name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)",
+			       name),
+		       NULL;
 	if (name != NULL && container_by_name(d, name) != NULL)
 		return ctr_error_set(err, CTR_E_CONFLICT, 0,
 				     "the name \"%s\" is already in use by container %.12s", name,
-				     container_by_name(d, name)->id), NULL;
+				     container_by_name(d, name)->id),
+		       NULL;
 
 	ctr = xcalloc(1, sizeof(*ctr));
 	ctr->d = d;
@@ -226,9 +230,10 @@ container_to_json(const struct container *ctr, bool full)
 	json_t *o = json_pack("{s:s,s:s,s:s}", "id", ctr->id, "name", ctr->name, "state",
 			      container_state_name(ctr->state));
 
-	json_object_set_new(o, "pid", ctr->state == CTR_RUNNING ? json_integer(ctr->init.pid)
-								: json_null());
-	json_object_set_new(o, "image", ctr->spec.image ? json_string(ctr->spec.image) : json_null());
+	json_object_set_new(o, "pid",
+			    ctr->state == CTR_RUNNING ? json_integer(ctr->init.pid) : json_null());
+	json_object_set_new(o, "image",
+			    ctr->spec.image ? json_string(ctr->spec.image) : json_null());
 	json_object_set_new(o, "command", spec_strv_to_json(ctr->spec.command));
 	set_time(o, "created", ctr->created_at);
 	set_time(o, "started_at", ctr->started_at);
@@ -246,9 +251,10 @@ container_to_json(const struct container *ctr, bool full)
 	json_object_set_new(o, "execs", exec_list(ctr));
 	json_object_set_new(o, "state_dir", json_string(ctr->dir));
 	json_object_set_new(o, "data_dir", json_string(ctr->data_dir));
-	json_object_set_new(o, "log_path", ctr->log_path ? json_string(ctr->log_path) : json_null());
-	json_object_set_new(o, "monitor_pid", ctr->state == CTR_RUNNING
-						      ? json_integer(ctr->monitor.pid)
+	json_object_set_new(o, "log_path",
+			    ctr->log_path ? json_string(ctr->log_path) : json_null());
+	json_object_set_new(o, "monitor_pid",
+			    ctr->state == CTR_RUNNING ? json_integer(ctr->monitor.pid)
 						      : json_null());
 	return o;
 }
@@ -271,7 +277,8 @@ container_save(struct container *ctr, struct ctr_error *err)
 	json_object_set_new(o, "spec", spec_to_json(&ctr->spec));
 	json_object_set_new(o, "init", proc_ref_to_json(&ctr->init));
 	json_object_set_new(o, "monitor", proc_ref_to_json(&ctr->monitor));
-	json_object_set_new(o, "log_path", ctr->log_path ? json_string(ctr->log_path) : json_null());
+	json_object_set_new(o, "log_path",
+			    ctr->log_path ? json_string(ctr->log_path) : json_null());
 	char *s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	_cleanup_free_ char *path = xasprintf("%s/" STATE_FILE, ctr->dir);
@@ -379,9 +386,11 @@ monitor_exited_cb(evutil_socket_t fd, short what, void *arg)
 		(void)waitid((idtype_t)P_PIDFD, (id_t)ctr->monitor.pidfd, &si, WEXITED | WNOHANG);
 	}
 	if (read_exit_file(path, &st) < 0) {
-		/* Killed before it could write: the init is orphaned, and nobody will reap it for us. */
-		log_error("%.12s: monitor %d died without recording the exit (%s); killing the container",
-			  ctr->id, (int)ctr->monitor.pid, strerror(errno));
+		/* Killed before it could write: the init is orphaned, and nobody will reap it for
+		 * us. */
+		log_error(
+			"%.12s: monitor %d died without recording the exit (%s); killing the container",
+			ctr->id, (int)ctr->monitor.pid, strerror(errno));
 		(void)proc_ref_signal(&ctr->init, SIGKILL);
 		st.signal = SIGKILL;
 		st.exit_code = 128 + SIGKILL;
@@ -404,7 +413,8 @@ kill_timer_cb(evutil_socket_t fd, short what, void *arg)
 static void
 watch_monitor(struct container *ctr)
 {
-	ctr->monitor_ev = event_new(ctr->d->base, ctr->monitor.pidfd, EV_READ, monitor_exited_cb, ctr);
+	ctr->monitor_ev = event_new(ctr->d->base, ctr->monitor.pidfd, EV_READ, monitor_exited_cb,
+				    ctr);
 	if (ctr->monitor_ev == NULL)
 		abort();
 	event_add(ctr->monitor_ev, NULL);
@@ -536,7 +546,8 @@ container_remove(struct container *ctr)
 		} else if (w->kind == WAITER_ATTACH) {
 			request_free(w->req);
 		} else {
-			ctr_error_set(&gone, CTR_E_NOT_FOUND, 0, "container %.12s was removed", ctr->id);
+			ctr_error_set(&gone, CTR_E_NOT_FOUND, 0, "container %.12s was removed",
+				      ctr->id);
 			request_fail(w->req, &gone);
 			ctr_error_clear(&gone);
 		}
@@ -565,8 +576,8 @@ restore_one(struct ctrd *d, const char *id, struct ctr_error *err)
 	/* started_at and log_path may be null. */
 	started = json_string_value(json_object_get(o, "started_at"));
 	log_path = json_string_value(json_object_get(o, "log_path"));
-	if (json_unpack_ex(o, &jerr, 0, "{s:s,s:s,s:s,s:o,s:o,s:o}", "name", &name, "state",
-			   &state, "created", &created, "spec", &spec, "init", &init, "monitor",
+	if (json_unpack_ex(o, &jerr, 0, "{s:s,s:s,s:s,s:o,s:o,s:o}", "name", &name, "state", &state,
+			   "created", &created, "spec", &spec, "init", &init, "monitor",
 			   &mon) < 0 ||
 	    spec_from_json(&s, spec, err) < 0) {
 		if (err->code == 0)
@@ -600,7 +611,8 @@ restore_one(struct ctrd *d, const char *id, struct ctr_error *err)
 		ctr->state = CTR_EXITED;
 		if (read_exit_file(exit_path, &ctr->exit) < 0) {
 			json_t *code = json_object_get(o, "exit_code");
-			ctr->exit.exit_code = json_is_integer(code) ? (int)json_integer_value(code) : 255;
+			ctr->exit.exit_code = json_is_integer(code) ? (int)json_integer_value(code)
+								    : 255;
 		}
 	} else if (json_unpack(mon, "{s:I,s:I}", "pid", &pid, "start_time", &start) == 0 &&
 		   proc_ref_open(&ctr->monitor, (pid_t)pid, (uint64_t)start) == 0) {
@@ -610,7 +622,8 @@ restore_one(struct ctrd *d, const char *id, struct ctr_error *err)
 		ctr->state = CTR_RUNNING;
 		watch_monitor(ctr);
 	} else {
-		/* The monitor is gone; its exit file says how the container ended, if it got that far. */
+		/* The monitor is gone; its exit file says how the container ended, if it got that
+		 * far. */
 		_cleanup_free_ char *exit_path = xasprintf("%s/exit", ctr->dir);
 		ctr->state = CTR_EXITED;
 		if (read_exit_file(exit_path, &ctr->exit) < 0) {
@@ -640,8 +653,10 @@ container_restore_all(struct ctrd *d)
 		struct container *ctr = restore_one(d, de->d_name, &err);
 		if (ctr == NULL) {
 			/* Keep it for a human to look at, out of the way of the daemon. */
-			_cleanup_free_ char *from = xasprintf("%s/%s", d->containers_dir, de->d_name);
-			_cleanup_free_ char *to = xasprintf("%s/%s.corrupt", d->containers_dir, de->d_name);
+			_cleanup_free_ char *from = xasprintf("%s/%s", d->containers_dir,
+							      de->d_name);
+			_cleanup_free_ char *to = xasprintf("%s/%s.corrupt", d->containers_dir,
+							    de->d_name);
 			log_error("container %.12s: %s; moved to %s", de->d_name, err.msg, to);
 			if (rename(from, to) < 0)
 				log_error("rename %s: %s", from, strerror(errno));
@@ -655,7 +670,8 @@ container_restore_all(struct ctrd *d)
 		}
 		TAILQ_INSERT_TAIL(&d->containers, ctr, entry);
 		d->ncontainers++;
-		log_info("restored %.12s (%s): %s", ctr->id, ctr->name, container_state_name(ctr->state));
+		log_info("restored %.12s (%s): %s", ctr->id, ctr->name,
+			 container_state_name(ctr->state));
 	}
 	closedir(dir);
 }

@@ -19,7 +19,7 @@
 #include "proc.h"
 #include "spec.h"
 
-#define CTR_ID_LEN 64
+#define CTR_ID_LEN	 64
 #define CTR_SHORT_ID_LEN 12
 
 enum ctr_state {
@@ -85,8 +85,8 @@ struct container {
 };
 
 /* A new container in CTR_CREATED, in the table, with its directories; takes spec. */
-struct container *container_create(struct ctrd *d, struct ctr_spec *spec, const char *name,
-				   struct ctr_error *err);
+struct container *
+container_create(struct ctrd *d, struct ctr_spec *spec, const char *name, struct ctr_error *err);
 /* Finds by full id, unique id prefix or name; CTR_E_NOT_FOUND or CTR_E_CONFLICT (ambiguous). */
 struct container *container_find(struct ctrd *d, const char *ref, struct ctr_error *err);
 struct container *container_by_name(struct ctrd *d, const char *name);

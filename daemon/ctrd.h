@@ -23,9 +23,9 @@ LIST_HEAD(log_stream_list, log_stream);
 struct ctrd {
 	struct event_base *base;
 
-	char *socket_path; /* API socket */
-	char *state_dir;   /* runtime state, lost at reboot */
-	char *root_dir;	   /* persistent data: images, logs */
+	char *socket_path;    /* API socket */
+	char *state_dir;      /* runtime state, lost at reboot */
+	char *root_dir;	      /* persistent data: images, logs */
 	char *containers_dir; /* <state_dir>/containers */
 	char *data_dir;	      /* <root_dir>/containers: per-container logs and layers */
 	char *images_dir;     /* <root_dir>/images */

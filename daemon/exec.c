@@ -19,7 +19,7 @@
 #include "server.h"
 #include "sync.h"
 
-#define EXEC_ID_LEN 12
+#define EXEC_ID_LEN	 12
 #define EXEC_TIMEOUT_SEC 60
 
 struct exec_proc {
@@ -29,17 +29,17 @@ struct exec_proc {
 	char **command;
 	bool tty;
 	int64_t started_at;
-	struct proc_ref helper;	  /* joins the namespaces, then exits */
-	struct proc_ref proc;	  /* the process: our child, through CLONE_PARENT */
-	int sync_fd;		  /* while starting */
-	struct event *sync_ev;	  /* while starting */
-	struct event *helper_ev;  /* reaps the helper */
-	struct event *proc_ev;	  /* the process exited */
-	int pty_master;		  /* -t: for the reply */
-	struct ctr_error err;	  /* why the start failed */
-	struct request *start;	  /* the exec request, until answered */
-	struct request *attach;	  /* the attached client, told of the exit */
-	bool running;		  /* started, and in ctr->execs */
+	struct proc_ref helper;	 /* joins the namespaces, then exits */
+	struct proc_ref proc;	 /* the process: our child, through CLONE_PARENT */
+	int sync_fd;		 /* while starting */
+	struct event *sync_ev;	 /* while starting */
+	struct event *helper_ev; /* reaps the helper */
+	struct event *proc_ev;	 /* the process exited */
+	int pty_master;		 /* -t: for the reply */
+	struct ctr_error err;	 /* why the start failed */
+	struct request *start;	 /* the exec request, until answered */
+	struct request *attach;	 /* the attached client, told of the exit */
+	bool running;		 /* started, and in ctr->execs */
 	LIST_ENTRY(exec_proc) entry;
 };
 
@@ -282,7 +282,8 @@ exec_finish(struct exec_proc *e)
 	e->sync_ev = NULL;
 	closep(&e->sync_fd);
 	if (e->err.code == 0 && e->proc.pid <= 0)
-		ctr_error_set(&e->err, CTR_E_SYSTEM, 0, "exec: the helper died before starting the process");
+		ctr_error_set(&e->err, CTR_E_SYSTEM, 0,
+			      "exec: the helper died before starting the process");
 	if (e->err.code == 0 && (e->ctr == NULL || e->ctr->state != CTR_RUNNING))
 		ctr_error_set(&e->err, CTR_E_STATE, 0, "the container exited during exec");
 	if (e->proc.pidfd >= 0)
@@ -325,8 +326,8 @@ exec_sync_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (what & EV_TIMEOUT) {
 		if (e->err.code == 0)
-			ctr_error_set(&e->err, CTR_E_SYSTEM, ETIMEDOUT, "exec did not start in %d seconds",
-				      EXEC_TIMEOUT_SEC);
+			ctr_error_set(&e->err, CTR_E_SYSTEM, ETIMEDOUT,
+				      "exec did not start in %d seconds", EXEC_TIMEOUT_SEC);
 		(void)proc_ref_signal(&e->helper, SIGKILL);
 		exec_finish(e);
 		return;
@@ -444,7 +445,8 @@ exec_args_from(struct exec_args *x, struct container *ctr, json_t *params, size_
 					     "params.env[%zu]: expected KEY=VALUE, got \"%s\"", i,
 					     x->env[i]);
 	if (cwd != NULL && strstr(cwd, "/../") != NULL)
-		return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0, "params.cwd: must not contain \"..\"");
+		return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0,
+				     "params.cwd: must not contain \"..\"");
 	x->command = strv_json(json_object_get(params, "command"));
 	x->cwd = cwd ? xstrdup(cwd) : NULL;
 	x->user = user ? xstrdup(user) : NULL;
@@ -463,8 +465,8 @@ exec_args_clear(struct exec_args *x)
 }
 
 int
-exec_start(struct conn *c, json_t *id, struct container *ctr, json_t *params, int *fds,
-	   size_t nfds, struct ctr_error *err)
+exec_start(struct conn *c, json_t *id, struct container *ctr, json_t *params, int *fds, size_t nfds,
+	   struct ctr_error *err)
 {
 	struct exec_args x;
 	int sv[2];
@@ -532,11 +534,10 @@ exec_list(const struct container *ctr)
 	json_t *list = json_array();
 	struct exec_proc *e;
 
-	LIST_FOREACH(e, &ctr->execs, entry)
-	{
+	LIST_FOREACH(e, &ctr->execs, entry) {
 		_cleanup_free_ char *started = time_format_rfc3339(e->started_at);
-		json_array_append_new(list, json_pack("{s:s,s:i,s:o,s:s,s:b}", "exec_id", e->id, "pid",
-						      (int)e->proc.pid, "command",
+		json_array_append_new(list, json_pack("{s:s,s:i,s:o,s:s,s:b}", "exec_id", e->id,
+						      "pid", (int)e->proc.pid, "command",
 						      spec_strv_to_json(e->command), "started_at",
 						      started, "tty", e->tty));
 	}

@@ -117,7 +117,8 @@ remove_entries(int dirfd, dev_t dev, const char *path, struct ctr_error *err)
 		}
 		if (S_ISDIR(st.st_mode)) {
 			if (st.st_dev != dev) {
-				ret = ctr_error_sys(err, EBUSY, "%s/%s is a mount point", path, de->d_name);
+				ret = ctr_error_sys(err, EBUSY, "%s/%s is a mount point", path,
+						    de->d_name);
 				continue;
 			}
 			int fd = openat(dirfd, de->d_name,

@@ -10,8 +10,8 @@
  * never a mix, even across a crash: write a temporary file beside it, fsync,
  * rename over, fsync the directory.
  */
-int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
-		    struct ctr_error *err);
+int
+fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct ctr_error *err);
 /* Reads a whole file of at most max bytes; NUL-terminated. -1 with errno. */
 int fs_read_file(const char *path, size_t max, char **data, size_t *len);
 /* mkdir -p with mode for the directories it creates. */

@@ -18,7 +18,8 @@ image_valid_name(const char *name)
 {
 	size_t len = strlen(name);
 
-	if (len == 0 || len > 128 || !(islower((unsigned char)name[0]) || isdigit((unsigned char)name[0])))
+	if (len == 0 || len > 128 ||
+	    !(islower((unsigned char)name[0]) || isdigit((unsigned char)name[0])))
 		return false;
 	for (const char *p = name; *p != '\0'; p++)
 		if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '_' &&
@@ -61,9 +62,10 @@ image_open(struct ctrd *d, const char *name, struct image *img, struct ctr_error
 	img->rootfs = xasprintf("%s/rootfs", dir);
 	if (stat(img->rootfs, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		image_close(img);
-		return ctr_error_set(err, CTR_E_NOT_FOUND, 0,
-				     "no such image: %s (images are directories under %s; see ctrctl images)",
-				     name, d->images_dir);
+		return ctr_error_set(
+			err, CTR_E_NOT_FOUND, 0,
+			"no such image: %s (images are directories under %s; see ctrctl images)",
+			name, d->images_dir);
 	}
 	img->name = xstrdup(name);
 	img->config = read_config(dir);
@@ -146,7 +148,8 @@ tree_size(int dirfd, dev_t dev, int depth)
 		if (S_ISREG(st.st_mode))
 			total += (uint64_t)st.st_size;
 		else if (S_ISDIR(st.st_mode) && depth < 64) {
-			int fd = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int fd = openat(dirfd, de->d_name,
+					O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (fd >= 0)
 				total += tree_size(fd, dev, depth + 1);
 		}

@@ -15,7 +15,7 @@
 
 struct image {
 	char *name;
-	char *rootfs; /* <root>/images/<name>/rootfs */
+	char *rootfs;	/* <root>/images/<name>/rootfs */
 	json_t *config; /* config.json, or an empty object */
 };
 

@@ -19,8 +19,10 @@ log_init(enum log_level level)
 	unsigned long long dev, ino;
 
 	max_level = level;
-	/* JOURNAL_STREAM is "dev:ino" of the journal's stream; trust it only if stderr is that stream. */
-	if (js != NULL && sscanf(js, "%llu:%llu", &dev, &ino) == 2 && fstat(STDERR_FILENO, &st) == 0)
+	/* JOURNAL_STREAM is "dev:ino" of the journal's stream; trust it only if stderr is that
+	 * stream. */
+	if (js != NULL && sscanf(js, "%llu:%llu", &dev, &ino) == 2 &&
+	    fstat(STDERR_FILENO, &st) == 0)
 		journal = st.st_dev == dev && st.st_ino == ino;
 }
 

@@ -20,8 +20,8 @@ int log_level_parse(const char *s);
 void log_msg(enum log_level level, const char *fmt, ...) _printf_(2, 3);
 
 #define log_error(...) log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
-#define log_warn(...) log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
-#define log_info(...) log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)
 
 #endif

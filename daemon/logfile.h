@@ -16,10 +16,10 @@
 #include "util.h"
 
 struct log_record {
-	int64_t time;	   /* ns since the epoch */
+	int64_t time; /* ns since the epoch */
 	bool is_stderr;
-	bool partial;	   /* no newline follows data */
-	const char *data;  /* borrowed from the line */
+	bool partial;	  /* no newline follows data */
+	const char *data; /* borrowed from the line */
 	size_t len;
 };
 

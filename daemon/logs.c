@@ -13,11 +13,11 @@
 #include "rpc.h"
 #include "server.h"
 
-#define CHUNK (64 * 1024)
+#define CHUNK	   (64 * 1024)
 /* Stop reading the file while this much is queued for the client. */
 #define HIGH_WATER (1024 * 1024)
 /* Entries per notification. */
-#define BATCH 256
+#define BATCH	   256
 
 struct log_stream {
 	struct ctrd *d;
@@ -73,7 +73,8 @@ static json_t *
 record_to_json(const struct log_record *rec)
 {
 	_cleanup_free_ char *t = time_format_rfc3339(rec->time);
-	json_t *o = json_pack("{s:s,s:s}", "time", t, "stream", rec->is_stderr ? "stderr" : "stdout");
+	json_t *o = json_pack("{s:s,s:s}", "time", t, "stream",
+			      rec->is_stderr ? "stderr" : "stdout");
 
 	if (rec->partial) {
 		json_object_set_new(o, "data", rpc_string_sanitized(rec->data, rec->len));
@@ -104,8 +105,9 @@ stream_emit(struct log_stream *s)
 			json_array_append_new(entries, record_to_json(&rec));
 		start += n + 1;
 		if (json_array_size(entries) >= BATCH) {
-			request_notify(s->req, "log",
-				       json_pack("{s:O,s:o}", "request", s->req->id, "entries", entries));
+			request_notify(
+				s->req, "log",
+				json_pack("{s:O,s:o}", "request", s->req->id, "entries", entries));
 			entries = json_array();
 		}
 	}
@@ -263,16 +265,16 @@ tail_offset(int fd, int64_t tail)
 }
 
 int
-logs_start(struct conn *c, json_t *id, struct container *ctr, json_t *params,
-	   struct ctr_error *err)
+logs_start(struct conn *c, json_t *id, struct container *ctr, json_t *params, struct ctr_error *err)
 {
 	int64_t tail = params_int(params, "tail", -1);
 	const char *since = json_string_value(json_object_get(params, "since"));
 	int64_t since_ns = 0;
 
 	if (since != NULL && time_parse_rfc3339(since, &since_ns) < 0)
-		return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0,
-				     "params.since: expected an RFC 3339 time like 2026-11-29T04:12:24Z");
+		return ctr_error_set(
+			err, CTR_E_INVALID_PARAMS, 0,
+			"params.since: expected an RFC 3339 time like 2026-11-29T04:12:24Z");
 	if (ctr->log_path == NULL) {
 		/* An attached container's output went to its client; there is no log. */
 		conn_reply(c, id, json_object());

@@ -25,8 +25,8 @@
 #include "server.h"
 
 #define DEFAULT_STATE_DIR CTRD_STATE_DIR
-#define DEFAULT_ROOT_DIR CTRD_ROOT_DIR
-#define DEFAULT_SOCKET DEFAULT_STATE_DIR "/ctrd.sock"
+#define DEFAULT_ROOT_DIR  CTRD_ROOT_DIR
+#define DEFAULT_SOCKET	  DEFAULT_STATE_DIR "/ctrd.sock"
 
 static void
 usage(FILE *out)
@@ -36,7 +36,8 @@ usage(FILE *out)
 		"Run the ctrd container daemon in the foreground.\n"
 		"\n"
 		"  -s, --socket PATH      API socket (default " DEFAULT_SOCKET ")\n"
-		"      --state-dir DIR    runtime state, lost at reboot (default " DEFAULT_STATE_DIR ")\n"
+		"      --state-dir DIR    runtime state, lost at reboot (default " DEFAULT_STATE_DIR
+		")\n"
 		"      --root DIR         images, container logs (default " DEFAULT_ROOT_DIR ")\n"
 		"      --log-level LEVEL  error, warn, info (default) or debug\n"
 		"  -h, --help             show this help and exit\n"
@@ -158,8 +159,8 @@ prepare(struct ctrd *d, struct ctr_error *err)
 	d->containers_dir = xasprintf("%s/containers", d->state_dir);
 	d->data_dir = xasprintf("%s/containers", d->root_dir);
 	d->images_dir = xasprintf("%s/images", d->root_dir);
-	if (fs_mkdir_p(d->containers_dir, 0700, err) < 0 || fs_mkdir_p(d->data_dir, 0700, err) < 0 ||
-	    fs_mkdir_p(d->images_dir, 0755, err) < 0)
+	if (fs_mkdir_p(d->containers_dir, 0700, err) < 0 ||
+	    fs_mkdir_p(d->data_dir, 0700, err) < 0 || fs_mkdir_p(d->images_dir, 0755, err) < 0)
 		return -1;
 
 	/* pidfds are how we avoid ever signalling a recycled PID. */

@@ -135,8 +135,8 @@ method_rm(struct call *call, struct ctr_error *err)
 	}
 	if (!force)
 		return ctr_error_set(err, CTR_E_STATE, 0,
-				     "container %s is %s: stop it first or remove it with force", ctr->name,
-				     container_state_name(ctr->state));
+				     "container %s is %s: stop it first or remove it with force",
+				     ctr->name, container_state_name(ctr->state));
 	/* Kill now; the reply comes once it has exited and is removed. */
 	if (ctr->state == CTR_CREATED)
 		spawn_cancel(ctr->spawn);
@@ -184,13 +184,14 @@ check_run_paths(const struct ctr_spec *spec, struct ctr_error *err)
 			return ctr_error_set(err, CTR_E_INVALID_PARAMS, errno, "params.rootfs: %s",
 					     spec->rootfs);
 		if (!S_ISDIR(st.st_mode))
-			return ctr_error_set(err, CTR_E_INVALID_PARAMS, ENOTDIR, "params.rootfs: %s",
-					     spec->rootfs);
+			return ctr_error_set(err, CTR_E_INVALID_PARAMS, ENOTDIR,
+					     "params.rootfs: %s", spec->rootfs);
 	}
 	for (size_t i = 0; i < spec->nmounts; i++)
 		if (stat(spec->mounts[i].source, &st) < 0)
 			return ctr_error_set(err, CTR_E_INVALID_PARAMS, errno,
-					     "params.mounts[%zu].source: %s", i, spec->mounts[i].source);
+					     "params.mounts[%zu].source: %s", i,
+					     spec->mounts[i].source);
 	return 0;
 }
 
@@ -226,11 +227,12 @@ method_run(struct call *call, struct ctr_error *err)
 	size_t want = spec.detach || spec.tty ? 0 : 3;
 	if (call->nfds != want) {
 		spec_free(&spec);
-		return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0,
-				     want ? "an attached run needs the client's stdin, stdout and stderr "
-					    "as SCM_RIGHTS fds (got %zu); set detach to run without them"
-					  : "this run takes no file descriptors (got %zu)",
-				     call->nfds);
+		return ctr_error_set(
+			err, CTR_E_INVALID_PARAMS, 0,
+			want ? "an attached run needs the client's stdin, stdout and stderr "
+			       "as SCM_RIGHTS fds (got %zu); set detach to run without them"
+			     : "this run takes no file descriptors (got %zu)",
+			call->nfds);
 	}
 	if (check_run_paths(&spec, err) < 0) {
 		spec_free(&spec);
@@ -253,7 +255,8 @@ method_run(struct call *call, struct ctr_error *err)
 	}
 	container_add_waiter(ctr, WAITER_START, request_new(call->conn, call->id, NULL, NULL));
 	if (!ctr->spec.detach)
-		container_add_waiter(ctr, WAITER_ATTACH, request_new(call->conn, call->id, NULL, NULL));
+		container_add_waiter(ctr, WAITER_ATTACH,
+				     request_new(call->conn, call->id, NULL, NULL));
 	return 0;
 }
 
@@ -311,7 +314,8 @@ methods_dispatch(struct ctrd *d, struct conn *c, json_t *id, const char *method,
 	if (m == NULL || schema == NULL) {
 		ctr_error_set(&err, CTR_E_NO_METHOD, 0, "unknown method \"%s\"", method);
 	} else if (nfds > 0 && !(m->flags & METHOD_TAKES_FDS)) {
-		ctr_error_set(&err, CTR_E_INVALID_PARAMS, 0, "%s takes no file descriptors", method);
+		ctr_error_set(&err, CTR_E_INVALID_PARAMS, 0, "%s takes no file descriptors",
+			      method);
 	} else if (params_validate(schema, params, &err) == 0) {
 		struct call call = { d, c, id, params, fds, nfds };
 		if (m->fn(&call, &err) == 0)

@@ -134,20 +134,26 @@ monitor_exec(const char *path, const struct monitor_args *a)
 	int keep[] = { 3, 4, 5, 6 };
 	(void)proc_close_fds_except(keep, 4);
 	snprintf(pid, sizeof(pid), "%d", (int)a->init_pid);
-	char *argv[] = { (char *)"ctrd-monitor", (char *)a->id, pid, (char *)a->exit_path,
-			 (char *)(a->out_fd >= 0 ? "relay" : "attached"), NULL };
+	char *argv[] = { (char *)"ctrd-monitor",
+			 (char *)a->id,
+			 pid,
+			 (char *)a->exit_path,
+			 (char *)(a->out_fd >= 0 ? "relay" : "attached"),
+			 NULL };
 	execv(path, argv);
 }
 
 int
 monitor_main(int argc, char **argv)
 {
-	struct monitor_args a = { .init_pidfd = MONITOR_FD_PIDFD, .out_fd = -1, .err_fd = -1,
-				  .log_fd = -1 };
+	struct monitor_args a = {
+		.init_pidfd = MONITOR_FD_PIDFD, .out_fd = -1, .err_fd = -1, .log_fd = -1
+	};
 	uint64_t pid;
 
 	if (argc != 5 || parse_u64(argv[2], &pid) < 0 || fcntl(MONITOR_FD_PIDFD, F_GETFD) < 0) {
-		fprintf(stderr, "ctrd-monitor: started by ctrd only (ID PID EXIT-FILE relay|attached)\n");
+		fprintf(stderr,
+			"ctrd-monitor: started by ctrd only (ID PID EXIT-FILE relay|attached)\n");
 		return 2;
 	}
 	a.id = argv[1];

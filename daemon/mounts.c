@@ -18,17 +18,15 @@ static const struct {
 	const char *name;
 	unsigned major, minor;
 } dev_nodes[] = {
-	{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
+	{ "null", 1, 3 },   { "zero", 1, 5 },	 { "full", 1, 7 },
 	{ "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
 };
 
 static const struct {
 	const char *target, *link;
 } dev_links[] = {
-	{ "pts/ptmx", "ptmx" },
-	{ "/proc/self/fd", "fd" },
-	{ "/proc/self/fd/0", "stdin" },
-	{ "/proc/self/fd/1", "stdout" },
+	{ "pts/ptmx", "ptmx" },		 { "/proc/self/fd", "fd" },
+	{ "/proc/self/fd/0", "stdin" },	 { "/proc/self/fd/1", "stdout" },
 	{ "/proc/self/fd/2", "stderr" },
 };
 
@@ -52,9 +50,10 @@ special_dir(int rootfd, const char *path, struct ctr_error *err)
 	int fd = root_mkdir_p(rootfd, path, 0755, ROOT_NO_SYMLINKS);
 
 	if (fd < 0 && errno == ELOOP)
-		return ctr_error_set(err, CTR_E_SYSTEM, ELOOP,
-				     "%s in the root file system is a symbolic link; refusing to mount over it",
-				     path);
+		return ctr_error_set(
+			err, CTR_E_SYSTEM, ELOOP,
+			"%s in the root file system is a symbolic link; refusing to mount over it",
+			path);
 	if (fd < 0)
 		return ctr_error_sys(err, errno, "%s in the root file system", path);
 	return fd;
@@ -68,8 +67,8 @@ setup_proc(int rootfd, struct ctr_error *err)
 	if (fd < 0)
 		return -1;
 	/* We are in the new pid namespace already: this proc shows only the container. */
-	return mount_on_fd("proc", fd, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, "proc on /proc",
-			   err);
+	return mount_on_fd("proc", fd, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL,
+			   "proc on /proc", err);
 }
 
 static int
@@ -100,7 +99,8 @@ setup_dev(int rootfd, struct ctr_error *err)
 	} submounts[] = {
 		{ "pts", "devpts", "newinstance,ptmxmode=0666,mode=0620,gid=5", 0755,
 		  MS_NOSUID | MS_NOEXEC },
-		{ "shm", "tmpfs", "mode=1777,size=65536k", 01777, MS_NOSUID | MS_NODEV | MS_NOEXEC },
+		{ "shm", "tmpfs", "mode=1777,size=65536k", 01777,
+		  MS_NOSUID | MS_NODEV | MS_NOEXEC },
 		{ "mqueue", "mqueue", NULL, 0755, MS_NOSUID | MS_NODEV | MS_NOEXEC },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(submounts); i++) {
@@ -168,7 +168,8 @@ make_readonly(int fd, const char *what, struct ctr_error *err)
 {
 	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
 
-	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) == 0)
+	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) ==
+	    0)
 		return 0;
 	if (errno != ENOSYS)
 		return ctr_error_sys(err, errno, "make %s read-only", what);

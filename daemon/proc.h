@@ -18,13 +18,17 @@ struct proc_ref {
 	int pidfd;	     /* owned, -1 when not open */
 };
 
-#define PROC_REF_INIT { 0, 0, -1 }
+#define PROC_REF_INIT    \
+	{                \
+		0, 0, -1 \
+	}
 
 int proc_pidfd_open(pid_t pid);
 int proc_pidfd_signal(int pidfd, int sig);
 /* Start time of pid; -1 with errno (ESRCH when it is gone). */
 int proc_start_time(pid_t pid, uint64_t *start_time);
-/* Opens a pidfd for pid and checks its start time; -1 with ESRCH if pid is gone or is another process. */
+/* Opens a pidfd for pid and checks its start time; -1 with ESRCH if pid is gone or is another
+ * process. */
 int proc_ref_open(struct proc_ref *ref, pid_t pid, uint64_t start_time);
 /* Fills ref for a process we know is ours (a child not yet reaped). */
 int proc_ref_from_child(struct proc_ref *ref, pid_t pid);

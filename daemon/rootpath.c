@@ -38,7 +38,8 @@ walk_nofollow(int rootfd, const char *path, int flags)
 		if (fd < 0) {
 			/* O_DIRECTORY | O_NOFOLLOW fails with ENOTDIR on a symlink: say ELOOP. */
 			struct stat lst;
-			if (errno == ENOTDIR && fstatat(cur, comp, &lst, AT_SYMLINK_NOFOLLOW) == 0 &&
+			if (errno == ENOTDIR &&
+			    fstatat(cur, comp, &lst, AT_SYMLINK_NOFOLLOW) == 0 &&
 			    S_ISLNK(lst.st_mode))
 				errno = ELOOP;
 			return -1;

@@ -14,14 +14,14 @@
 #include "rpc.h"
 #include "server.h"
 
-#define MAX_CONNS 1024
+#define MAX_CONNS	    1024
 /* A client that stops reading is dropped once this much output is queued for it. */
-#define MAX_OUTPUT (64 * 1024 * 1024)
-#define DRAIN_LOW_WATER (256 * 1024)
+#define MAX_OUTPUT	    (64 * 1024 * 1024)
+#define DRAIN_LOW_WATER	    (256 * 1024)
 /* A message must arrive whole within this time once its first byte has. */
 #define PARTIAL_TIMEOUT_SEC 30
 /* Reads per callback, so one busy client cannot starve the others. */
-#define READ_BUDGET 16
+#define READ_BUDGET	    16
 
 struct conn {
 	struct ctrd *d;
@@ -33,10 +33,10 @@ struct conn {
 	struct event *close_ev; /* closes from the loop, never from inside a send */
 	struct frame_reader *in;
 	struct frame_writer *out;
-	bool dead;	 /* closed: nothing more is sent or read; freed from the loop */
-	bool broken;	 /* a send failed: close_ev will close it */
-	bool draining; /* close once the output queue is empty */
-	bool read_eof; /* the client shut down its side: close when its requests are done */
+	bool dead;	       /* closed: nothing more is sent or read; freed from the loop */
+	bool broken;	       /* a send failed: close_ev will close it */
+	bool draining;	       /* close once the output queue is empty */
+	bool read_eof;	       /* the client shut down its side: close when its requests are done */
 	int64_t partial_since; /* time_mono_ns() when the message now arriving began, or 0 */
 	void (*drain_fn)(void *arg);
 	void *drain_arg;
@@ -379,7 +379,8 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	if (c->partial_since == 0)
 		c->partial_since = time_mono_ns();
 	int64_t left = c->partial_since + PARTIAL_TIMEOUT_SEC * 1000000000LL - time_mono_ns();
-	struct timeval tv = { left > 0 ? left / 1000000000 : 0, left > 0 ? (left % 1000000000) / 1000 : 0 };
+	struct timeval tv = { left > 0 ? left / 1000000000 : 0,
+			      left > 0 ? (left % 1000000000) / 1000 : 0 };
 	event_add(c->read_ev, &tv);
 }
 
@@ -448,8 +449,9 @@ conn_new(struct ctrd *d, int fd)
 		return;
 	}
 	if (!peer_allowed(d, &cred)) {
-		log_warn("refused client pid %d uid %d gid %d: not root and not in the socket's group",
-			 (int)cred.pid, (int)cred.uid, (int)cred.gid);
+		log_warn(
+			"refused client pid %d uid %d gid %d: not root and not in the socket's group",
+			(int)cred.pid, (int)cred.uid, (int)cred.gid);
 		refuse(fd, CTR_E_PERMISSION,
 		       d->socket_gid == (gid_t)-1
 			       ? "permission denied: ctrd accepts root only (there is no group ctrd)"
@@ -504,7 +506,8 @@ accept_cb(evutil_socket_t lfd, short what, void *arg)
 		if (errno == EINTR || errno == ECONNABORTED)
 			continue;
 		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-			/* Out of fds: stop accepting for a moment instead of spinning on the listener. */
+			/* Out of fds: stop accepting for a moment instead of spinning on the
+			 * listener. */
 			struct timeval tv = { 0, 100 * 1000 };
 			log_warn("accept: %s; pausing for 100 ms", strerror(errno));
 			event_del(d->listen_ev);
@@ -546,8 +549,8 @@ clear_stale_socket(const char *path, struct ctr_error *err)
 	if (lstat(path, &st) < 0)
 		return errno == ENOENT ? 0 : ctr_error_sys(err, errno, "stat %s", path);
 	if (S_ISLNK(st.st_mode))
-		return ctr_error_set(err, CTR_E_SYSTEM, 0, "%s is a symbolic link; refusing to use it",
-				     path);
+		return ctr_error_set(err, CTR_E_SYSTEM, 0,
+				     "%s is a symbolic link; refusing to use it", path);
 	if (!S_ISSOCK(st.st_mode))
 		return ctr_error_set(err, CTR_E_SYSTEM, 0, "%s exists and is not a socket", path);
 
@@ -557,7 +560,8 @@ clear_stale_socket(const char *path, struct ctr_error *err)
 		return ctr_error_sys(err, errno, "socket");
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-		return ctr_error_set(err, CTR_E_CONFLICT, 0, "another ctrd is listening on %s", path);
+		return ctr_error_set(err, CTR_E_CONFLICT, 0, "another ctrd is listening on %s",
+				     path);
 	if (unlink(path) < 0 && errno != ENOENT)
 		return ctr_error_sys(err, errno, "remove stale socket %s", path);
 	log_info("removed stale socket %s", path);

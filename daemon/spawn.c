@@ -143,7 +143,8 @@ monitor_process(struct container *ctr, int sync_fd, int *stdio, int log_fd, unsi
 		errfd = stdio[2];
 	} else if (ctr->spec.tty) {
 		/* The terminal is stdio; its master goes to the client, or to us when detached. */
-		if (detached_tty && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pty_sock) < 0)
+		if (detached_tty &&
+		    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pty_sock) < 0)
 			monitor_fail(sync_fd, "monitor: socketpair");
 		out = open("/dev/null", O_WRONLY | O_CLOEXEC);
 		errfd = open("/dev/null", O_WRONLY | O_CLOEXEC);
@@ -234,7 +235,8 @@ spawn_fail(struct spawn *sp)
 	if (sp->init.pidfd >= 0)
 		(void)proc_ref_signal(&sp->init, SIGKILL);
 	(void)proc_ref_signal(&sp->ctr->monitor, SIGKILL);
-	sp->reap_ev = event_new(sp->ctr->d->base, sp->ctr->monitor.pidfd, EV_READ, spawn_reaped_cb, sp);
+	sp->reap_ev = event_new(sp->ctr->d->base, sp->ctr->monitor.pidfd, EV_READ, spawn_reaped_cb,
+				sp);
 	if (sp->reap_ev == NULL)
 		abort();
 	event_add(sp->reap_ev, NULL);
@@ -261,7 +263,8 @@ sync_cb(evutil_socket_t fd, short what, void *arg)
 	if (what & EV_TIMEOUT) {
 		if (sp->err.code == 0)
 			ctr_error_set(&sp->err, CTR_E_SYSTEM, ETIMEDOUT,
-				      "container setup did not finish in %d seconds", SPAWN_TIMEOUT_SEC);
+				      "container setup did not finish in %d seconds",
+				      SPAWN_TIMEOUT_SEC);
 		spawn_fail(sp);
 		return;
 	}
@@ -286,7 +289,8 @@ sync_cb(evutil_socket_t fd, short what, void *arg)
 		if (n <= 0) {
 			/* End of file: the monitor is done and the init exec'd or died. */
 			if (sp->err.code == 0 && sp->init.pid <= 0)
-				ctr_error_set(&sp->err, CTR_E_SYSTEM, 0, "the monitor died before starting the container");
+				ctr_error_set(&sp->err, CTR_E_SYSTEM, 0,
+					      "the monitor died before starting the container");
 			if (sp->err.code != 0)
 				spawn_fail(sp);
 			else
@@ -414,8 +418,9 @@ spawn_start_(struct container *ctr, int *stdio, struct ctr_error *err)
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		monitor_process(ctr, sv[1], stdio, log_fd, d->clone_flags |
-				(ctr->spec.network == NET_HOST ? 0 : CLONE_NEWNET));
+		monitor_process(ctr, sv[1], stdio, log_fd,
+				d->clone_flags |
+					(ctr->spec.network == NET_HOST ? 0 : CLONE_NEWNET));
 	}
 
 	close(sv[1]);

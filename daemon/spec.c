@@ -102,18 +102,19 @@ mounts_from_json(struct ctr_spec *spec, json_t *arr, struct ctr_error *err)
 	json_t *m;
 
 	spec->mounts = xcalloc(json_array_size(arr) + 1, sizeof(*spec->mounts));
-	json_array_foreach(arr, i, m)
-	{
+	json_array_foreach(arr, i, m) {
 		struct mount_spec *ms = &spec->mounts[spec->nmounts++];
 		ms->source = clean_path(json_string_value(json_object_get(m, "source")));
 		ms->destination = clean_path(json_string_value(json_object_get(m, "destination")));
 		ms->readonly = json_is_true(json_object_get(m, "readonly"));
 		if (ms->source == NULL || ms->destination == NULL)
 			return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0,
-					     "params.mounts[%zu]: paths must not contain \"..\"", i);
+					     "params.mounts[%zu]: paths must not contain \"..\"",
+					     i);
 		if (strcmp(ms->destination, "/") == 0)
 			return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0,
-					     "params.mounts[%zu].destination: cannot mount over /", i);
+					     "params.mounts[%zu].destination: cannot mount over /",
+					     i);
 	}
 	return 0;
 }
@@ -219,13 +220,14 @@ spec_to_json(const struct ctr_spec *spec)
 	json_object_set_new(o, "tty", json_boolean(spec->tty));
 	json_object_set_new(o, "read_only", json_boolean(spec->read_only));
 	if (spec->tty_rows != 0)
-		json_object_set_new(o, "tty_size", json_pack("{s:i,s:i}", "rows", spec->tty_rows,
-							     "cols", spec->tty_cols));
+		json_object_set_new(
+			o, "tty_size",
+			json_pack("{s:i,s:i}", "rows", spec->tty_rows, "cols", spec->tty_cols));
 	for (size_t i = 0; i < spec->nmounts; i++)
-		json_array_append_new(mounts, json_pack("{s:s,s:s,s:b}", "source",
-							spec->mounts[i].source, "destination",
-							spec->mounts[i].destination, "readonly",
-							spec->mounts[i].readonly));
+		json_array_append_new(mounts,
+				      json_pack("{s:s,s:s,s:b}", "source", spec->mounts[i].source,
+						"destination", spec->mounts[i].destination,
+						"readonly", spec->mounts[i].readonly));
 	json_object_set_new(o, "mounts", mounts);
 	json_object_set_new(o, "tmpfs", spec_strv_to_json(spec->tmpfs));
 	json_object_set_new(o, "network", json_string(spec->network == NET_HOST ? "host" : "none"));

@@ -20,14 +20,14 @@ struct mount_spec {
 };
 
 struct ctr_spec {
-	char *image;	/* image name, or NULL with rootfs */
-	char *rootfs;	/* absolute host path of the root directory */
-	char **command; /* argv, at least one element */
-	char **env;	/* "K=V", merged over the defaults at start */
-	char *cwd;	/* absolute, default "/" */
+	char *image;	  /* image name, or NULL with rootfs */
+	char *rootfs;	  /* absolute host path of the root directory */
+	char **command;	  /* argv, at least one element */
+	char **env;	  /* "K=V", merged over the defaults at start */
+	char *cwd;	  /* absolute, default "/" */
 	bool cwd_default; /* cwd was not given: an image's may apply */
-	char *user;	/* "uid[:gid]" or "name[:group]", NULL for root */
-	char *hostname; /* NULL: the first 12 digits of the id */
+	char *user;	  /* "uid[:gid]" or "name[:group]", NULL for root */
+	char *hostname;	  /* NULL: the first 12 digits of the id */
 	bool detach, rm, interactive, tty, read_only;
 	unsigned short tty_rows, tty_cols; /* the terminal's size before exec, 0 if unknown */
 	struct mount_spec *mounts;

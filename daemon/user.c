@@ -97,9 +97,11 @@ member_groups(const char *db, const char *user, struct user_ids *out)
 		uint32_t g;
 		if (line[0] != '#' && members != NULL && gid != NULL && parse_id(gid, &g)) {
 			char *save = NULL;
-			for (char *m = strtok_r(members, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
+			for (char *m = strtok_r(members, ",", &save); m;
+			     m = strtok_r(NULL, ",", &save)) {
 				if (strcmp(m, user) == 0 && out->ngroups < 64) {
-					out->groups = xreallocarray(out->groups, out->ngroups + 1, sizeof(gid_t));
+					out->groups = xreallocarray(out->groups, out->ngroups + 1,
+								    sizeof(gid_t));
 					out->groups[out->ngroups++] = g;
 				}
 			}
@@ -122,8 +124,8 @@ user_resolve(const char *spec, const char *passwd, const char *group, struct use
 	if (grp != NULL)
 		*grp++ = '\0';
 	if (*user == '\0' || (grp != NULL && *grp == '\0'))
-		return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0, "user \"%s\": expected USER[:GROUP]",
-				     spec);
+		return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0,
+				     "user \"%s\": expected USER[:GROUP]", spec);
 
 	if (parse_id(user, &id)) {
 		_cleanup_free_ char *key = xasprintf("%u", id);
@@ -133,12 +135,14 @@ user_resolve(const char *spec, const char *passwd, const char *group, struct use
 		found = db_find(passwd, user, false, 2, take_passwd, &pw);
 		if (!found)
 			return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0,
-					     "user \"%s\" not found in the container's /etc/passwd", user);
+					     "user \"%s\" not found in the container's /etc/passwd",
+					     user);
 		if (!pw.uid_ok) {
 			free(pw.name);
 			free(pw.home);
 			return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0,
-					     "user \"%s\": bad uid in the container's /etc/passwd", user);
+					     "user \"%s\": bad uid in the container's /etc/passwd",
+					     user);
 		}
 		out->uid = pw.uid;
 	}
@@ -154,8 +158,10 @@ user_resolve(const char *spec, const char *passwd, const char *group, struct use
 				free(pw.name);
 				free(pw.home);
 				user_ids_free(out);
-				return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0,
-						     "group \"%s\" not found in the container's /etc/group", grp);
+				return ctr_error_set(
+					err, CTR_E_INVALID_PARAMS, 0,
+					"group \"%s\" not found in the container's /etc/group",
+					grp);
 			}
 			out->gid = id;
 		}

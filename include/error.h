@@ -17,11 +17,11 @@
 
 /* JSON-RPC 2.0 standard codes and ctrd's application codes (proto/PROTOCOL.md). */
 enum ctr_code {
-	CTR_E_PARSE = -32700,	       /* the line is not JSON */
+	CTR_E_PARSE = -32700,		/* the line is not JSON */
 	CTR_E_INVALID_REQUEST = -32600, /* JSON, but not a JSON-RPC 2.0 request */
-	CTR_E_NO_METHOD = -32601,      /* unknown method */
-	CTR_E_INVALID_PARAMS = -32602, /* params fail validation */
-	CTR_E_INTERNAL = -32603,       /* a bug in ctrd */
+	CTR_E_NO_METHOD = -32601,	/* unknown method */
+	CTR_E_INVALID_PARAMS = -32602,	/* params fail validation */
+	CTR_E_INTERNAL = -32603,	/* a bug in ctrd */
 
 	CTR_E_NOT_FOUND = -32001,  /* no such container, image, ... */
 	CTR_E_CONFLICT = -32002,   /* a name or id already in use, ambiguous prefix */
@@ -39,15 +39,17 @@ struct ctr_error {
 	char *msg;     /* owned, human readable, no trailing newline */
 };
 
-#define CTR_ERROR_INIT { 0, 0, 0, NULL }
+#define CTR_ERROR_INIT        \
+	{                     \
+		0, 0, 0, NULL \
+	}
 #define _cleanup_error_ _cleanup_(ctr_error_clear)
 
 /*
  * Sets err and returns -1. A non-zero errnum appends ": strerror(errnum)".
  * A second set on an error that is already set replaces it.
  */
-int ctr_error_set(struct ctr_error *err, int code, int errnum, const char *fmt, ...)
-	_printf_(4, 5);
+int ctr_error_set(struct ctr_error *err, int code, int errnum, const char *fmt, ...) _printf_(4, 5);
 /* Shorthand for a failed system call: CTR_E_SYSTEM with errno. */
 int ctr_error_sys(struct ctr_error *err, int errnum, const char *fmt, ...) _printf_(3, 4);
 /* Prepends "context: " to the message; returns -1. */

@@ -17,15 +17,15 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#define _cleanup_free_ _cleanup_(freep)
-#define _cleanup_close_ _cleanup_(closep)
+#define _cleanup_(f)	 __attribute__((cleanup(f)))
+#define _cleanup_free_	 _cleanup_(freep)
+#define _cleanup_close_	 _cleanup_(closep)
 #define _cleanup_fclose_ _cleanup_(fclosep)
-#define _cleanup_strv_ _cleanup_(strv_freep)
+#define _cleanup_strv_	 _cleanup_(strv_freep)
 
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
-#define _noreturn_ __attribute__((noreturn))
-#define _unused_ __attribute__((unused))
+#define _noreturn_     __attribute__((noreturn))
+#define _unused_       __attribute__((unused))
 
 static inline void
 freep(void *p)
@@ -63,11 +63,11 @@ fclosep(FILE **f)
 }
 
 /* Hand a pointer's ownership on: the cleanup attribute then frees NULL. */
-#define steal_pointer(pp)                                                                          \
-	({                                                                                         \
-		__typeof__(*(pp)) steal_tmp_ = *(pp);                                              \
-		*(pp) = NULL;                                                                      \
-		steal_tmp_;                                                                        \
+#define steal_pointer(pp)                             \
+	({                                            \
+		__typeof__(*(pp)) steal_tmp_ = *(pp); \
+		*(pp) = NULL;                         \
+		steal_tmp_;                           \
 	})
 
 static inline int

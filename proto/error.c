@@ -90,18 +90,30 @@ const char *
 ctr_code_name(int code)
 {
 	switch (code) {
-	case CTR_E_PARSE: return "parse_error";
-	case CTR_E_INVALID_REQUEST: return "invalid_request";
-	case CTR_E_NO_METHOD: return "method_not_found";
-	case CTR_E_INVALID_PARAMS: return "invalid_params";
-	case CTR_E_INTERNAL: return "internal_error";
-	case CTR_E_NOT_FOUND: return "not_found";
-	case CTR_E_CONFLICT: return "conflict";
-	case CTR_E_STATE: return "wrong_state";
-	case CTR_E_LIMIT: return "limit";
-	case CTR_E_SYSTEM: return "system_error";
-	case CTR_E_PERMISSION: return "permission_denied";
-	case CTR_E_EXEC: return "exec_failed";
+	case CTR_E_PARSE:
+		return "parse_error";
+	case CTR_E_INVALID_REQUEST:
+		return "invalid_request";
+	case CTR_E_NO_METHOD:
+		return "method_not_found";
+	case CTR_E_INVALID_PARAMS:
+		return "invalid_params";
+	case CTR_E_INTERNAL:
+		return "internal_error";
+	case CTR_E_NOT_FOUND:
+		return "not_found";
+	case CTR_E_CONFLICT:
+		return "conflict";
+	case CTR_E_STATE:
+		return "wrong_state";
+	case CTR_E_LIMIT:
+		return "limit";
+	case CTR_E_SYSTEM:
+		return "system_error";
+	case CTR_E_PERMISSION:
+		return "permission_denied";
+	case CTR_E_EXEC:
+		return "exec_failed";
 	}
 	return "error";
 }
@@ -109,6 +121,7 @@ ctr_code_name(int code)
 const char *
 errno_name(int errnum)
 {
+	/* clang-format off */
 #define E(x) case x: return #x
 	switch (errnum) {
 	E(EPERM); E(ENOENT); E(ESRCH); E(EINTR); E(EIO); E(ENXIO); E(E2BIG); E(ENOEXEC);
@@ -116,8 +129,10 @@ errno_name(int errnum)
 	E(EXDEV); E(ENODEV); E(ENOTDIR); E(EISDIR); E(EINVAL); E(ENFILE); E(EMFILE); E(ENOTTY);
 	E(ETXTBSY); E(EFBIG); E(ENOSPC); E(ESPIPE); E(EROFS); E(EMLINK); E(EPIPE); E(ERANGE);
 	E(ENAMETOOLONG); E(ENOSYS); E(ENOTEMPTY); E(ELOOP); E(ETIMEDOUT); E(ECONNREFUSED);
-	E(EOPNOTSUPP); E(ENOTSOCK); E(EADDRINUSE); E(EDQUOT); E(ECANCELED);
+	E(EOPNOTSUPP); E(ENOTSOCK); E(EADDRINUSE); E(EDQUOT); E(ECANCELED); E(EOVERFLOW);
+	E(ECONNRESET); E(EBADMSG);
 	}
 #undef E
+	/* clang-format on */
 	return NULL;
 }

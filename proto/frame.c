@@ -7,10 +7,10 @@
 
 #include "frame.h"
 
-#define READ_CHUNK (64 * 1024)
+#define READ_CHUNK	(64 * 1024)
 /* A reader never holds more unclaimed fds than two full messages' worth. */
 #define MAX_PENDING_FDS (2 * FRAME_MAX_FDS)
-#define MAX_IOV 64
+#define MAX_IOV		64
 
 struct fd_batch {
 	uint64_t off; /* stream offset of the first byte that came with the fds */

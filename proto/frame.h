@@ -15,8 +15,8 @@
 
 #include "error.h"
 
-#define FRAME_MAX (1024 * 1024) /* bytes in one message, without the '\n' */
-#define FRAME_MAX_FDS 8		/* fds one message may carry */
+#define FRAME_MAX     (1024 * 1024) /* bytes in one message, without the '\n' */
+#define FRAME_MAX_FDS 8		    /* fds one message may carry */
 
 /* One complete message; the caller owns fds and closes what it does not keep. */
 struct frame_msg {

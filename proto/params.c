@@ -9,8 +9,14 @@
 #define KiB 1024
 
 /* A container selector: id, unique id prefix or name. */
-#define P_ID { "id", PARAM_STRING, PARAM_REQUIRED | PARAM_NONEMPTY, .max_len = 256 }
-#define P_END { NULL }
+#define P_ID                                                                        \
+	{                                                                           \
+		"id", PARAM_STRING, PARAM_REQUIRED | PARAM_NONEMPTY, .max_len = 256 \
+	}
+#define P_END        \
+	{            \
+		NULL \
+	}
 
 static const struct param_spec none[] = { P_END };
 
@@ -107,15 +113,15 @@ static const struct {
 	const char *method;
 	const struct param_spec *params;
 } schemas[] = {
-	{ "version", none },	 { "run", run_params },	  { "ps", ps_params },
+	{ "version", none },	  { "run", run_params },   { "ps", ps_params },
 	{ "inspect", id_params }, { "stop", stop_params }, { "kill", kill_params },
-	{ "rm", rm_params },	 { "wait", id_params },	  { "logs", logs_params },
-	{ "exec", exec_params }, { "images", none },
+	{ "rm", rm_params },	  { "wait", id_params },   { "logs", logs_params },
+	{ "exec", exec_params },  { "images", none },
 };
 
 const char *const params_methods[] = {
-	"version", "run", "ps",	    "inspect", "stop", "kill", "rm",
-	"wait",	   "logs", "exec", "images", NULL,
+	"version", "run",  "ps",   "inspect", "stop",	"kill",
+	"rm",	   "wait", "logs", "exec",    "images", NULL,
 };
 
 const struct param_spec *
@@ -142,8 +148,8 @@ check_string(const struct param_spec *p, json_t *v, const char *path, struct ctr
 	if (memchr(s, '\0', len) != NULL)
 		return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0, "%s: contains a NUL byte", path);
 	if (len > max)
-		return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0,
-				     "%s: longer than %zu bytes", path, max);
+		return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0, "%s: longer than %zu bytes",
+				     path, max);
 	if ((p->flags & PARAM_NONEMPTY) && len == 0)
 		return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0, "%s: must not be empty", path);
 	if ((p->flags & PARAM_ABSPATH) && s[0] != '/')
@@ -153,8 +159,8 @@ check_string(const struct param_spec *p, json_t *v, const char *path, struct ctr
 		for (const char *const *c = p->choices; *c != NULL; c++)
 			if (strcmp(*c, s) == 0)
 				return 0;
-		return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0, "%s: \"%s\" is not one of the allowed values",
-				     path, s);
+		return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0,
+				     "%s: \"%s\" is not one of the allowed values", path, s);
 	}
 	return 0;
 }
@@ -179,7 +185,8 @@ check_value(const struct param_spec *p, json_t *v, const char *path, struct ctr_
 		return check_string(p, v, path, err);
 	case PARAM_INT:
 		if (!json_is_integer(v))
-			return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0, "%s: expected an integer", path);
+			return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0,
+					     "%s: expected an integer", path);
 		if ((p->min != 0 || p->max != 0) &&
 		    (json_integer_value(v) < p->min || json_integer_value(v) > p->max))
 			return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0,
@@ -189,21 +196,26 @@ check_value(const struct param_spec *p, json_t *v, const char *path, struct ctr_
 		return 0;
 	case PARAM_NUMBER:
 		if (!json_is_number(v))
-			return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0, "%s: expected a number", path);
+			return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0, "%s: expected a number",
+					     path);
 		return check_range(p, json_number_value(v), path, err);
 	case PARAM_BOOL:
 		if (!json_is_boolean(v))
-			return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0, "%s: expected true or false", path);
+			return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0,
+					     "%s: expected true or false", path);
 		return 0;
 	case PARAM_SIGNAL:
-		if (json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) < NSIG)
+		if (json_is_integer(v) && json_integer_value(v) >= 1 &&
+		    json_integer_value(v) < NSIG)
 			return 0;
 		if (json_is_string(v) && signal_parse(json_string_value(v)) > 0)
 			return 0;
-		return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0, "%s: not a signal name or number", path);
+		return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0,
+				     "%s: not a signal name or number", path);
 	case PARAM_OBJECT:
 		if (!json_is_object(v))
-			return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0, "%s: expected an object", path);
+			return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0, "%s: expected an object",
+					     path);
 		return validate_object(p->fields, v, path, err);
 	case PARAM_STRINGS:
 	case PARAM_OBJECTS:
@@ -219,19 +231,19 @@ check_value(const struct param_spec *p, json_t *v, const char *path, struct ctr_
 		return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0, "%s: must not be empty", path);
 	size_t i;
 	json_t *item;
-	json_array_foreach(v, i, item)
-	{
+	json_array_foreach(v, i, item) {
 		_cleanup_free_ char *ipath = xasprintf("%s[%zu]", path, i);
 		if (p->type == PARAM_STRINGS) {
-			/* Items of a non-empty array may still be empty strings ("" is a valid argv). */
+			/* Items of a non-empty array may still be empty strings ("" is a valid
+			 * argv). */
 			struct param_spec one = *p;
 			one.flags &= ~PARAM_NONEMPTY;
 			if (check_string(&one, item, ipath, err) < 0)
 				return -1;
 		} else {
 			if (!json_is_object(item))
-				return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0, "%s: expected an object",
-						     ipath);
+				return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0,
+						     "%s: expected an object", ipath);
 			if (validate_object(p->fields, item, ipath, err) < 0)
 				return -1;
 		}
@@ -245,14 +257,14 @@ validate_object(const struct param_spec *spec, json_t *obj, const char *path, st
 	const char *key;
 	json_t *value;
 
-	json_object_foreach(obj, key, value)
-	{
+	json_object_foreach(obj, key, value) {
 		const struct param_spec *p = spec;
 		while (p->name != NULL && strcmp(p->name, key) != 0)
 			p++;
 		_cleanup_free_ char *fpath = xasprintf("%s.%s", path, key);
 		if (p->name == NULL)
-			return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0, "%s: unknown field", fpath);
+			return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0, "%s: unknown field",
+					     fpath);
 		if (check_value(p, value, fpath, err) < 0)
 			return -1;
 	}

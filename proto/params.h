@@ -34,14 +34,14 @@ struct param_spec {
 	const char *name;
 	enum param_type type;
 	unsigned flags;
-	int64_t min, max;		   /* PARAM_INT / PARAM_NUMBER: inclusive, unless both 0 */
-	size_t max_len;			   /* strings; 0 means PARAM_DEFAULT_MAX_LEN */
-	size_t max_items;		   /* arrays; 0 means PARAM_DEFAULT_MAX_ITEMS */
-	const struct param_spec *fields;   /* PARAM_OBJECT(S): ends with a NULL name */
-	const char *const *choices;	   /* PARAM_STRING: allowed values, NULL-terminated */
+	int64_t min, max;		 /* PARAM_INT / PARAM_NUMBER: inclusive, unless both 0 */
+	size_t max_len;			 /* strings; 0 means PARAM_DEFAULT_MAX_LEN */
+	size_t max_items;		 /* arrays; 0 means PARAM_DEFAULT_MAX_ITEMS */
+	const struct param_spec *fields; /* PARAM_OBJECT(S): ends with a NULL name */
+	const char *const *choices;	 /* PARAM_STRING: allowed values, NULL-terminated */
 };
 
-#define PARAM_DEFAULT_MAX_LEN 4096
+#define PARAM_DEFAULT_MAX_LEN	4096
 #define PARAM_DEFAULT_MAX_ITEMS 1024
 
 /* The params schema of method (a NULL-name-terminated array), or NULL if there is no such method. */

@@ -32,8 +32,9 @@ parse_response(struct rpc_msg *msg, json_t *result, json_t *error, struct ctr_er
 	}
 	json_t *code = json_object_get(error, "code"), *message = json_object_get(error, "message");
 	if (!json_is_object(error) || !json_is_integer(code) || !json_is_string(message))
-		return ctr_error_set(err, CTR_E_INVALID_REQUEST, 0,
-				     "error must be an object with integer code and string message");
+		return ctr_error_set(
+			err, CTR_E_INVALID_REQUEST, 0,
+			"error must be an object with integer code and string message");
 	msg->kind = RPC_ERROR;
 	msg->code = (int)json_integer_value(code);
 	msg->message = json_string_value(message);
@@ -53,7 +54,8 @@ rpc_parse(const char *buf, size_t len, struct rpc_msg *msg, struct ctr_error *er
 		return ctr_error_set(err, CTR_E_PARSE, 0, "parse error at byte %d: %s",
 				     jerr.position, jerr.text);
 	if (!json_is_object(msg->root))
-		return ctr_error_set(err, CTR_E_INVALID_REQUEST, 0, "a message must be a JSON object");
+		return ctr_error_set(err, CTR_E_INVALID_REQUEST, 0,
+				     "a message must be a JSON object");
 
 	id = json_object_get(msg->root, "id");
 	if (id != NULL && valid_id(id))
@@ -68,12 +70,14 @@ rpc_parse(const char *buf, size_t len, struct rpc_msg *msg, struct ctr_error *er
 	method = json_object_get(msg->root, "method");
 	if (method == NULL) {
 		if (id == NULL)
-			return ctr_error_set(err, CTR_E_INVALID_REQUEST, 0, "a response needs an id");
+			return ctr_error_set(err, CTR_E_INVALID_REQUEST, 0,
+					     "a response needs an id");
 		return parse_response(msg, json_object_get(msg->root, "result"),
 				      json_object_get(msg->root, "error"), err);
 	}
 	if (!json_is_string(method) || json_string_length(method) == 0)
-		return ctr_error_set(err, CTR_E_INVALID_REQUEST, 0, "method must be a non-empty string");
+		return ctr_error_set(err, CTR_E_INVALID_REQUEST, 0,
+				     "method must be a non-empty string");
 	msg->method = json_string_value(method);
 	msg->kind = id != NULL ? RPC_REQUEST : RPC_NOTIFICATION;
 
@@ -89,8 +93,7 @@ rpc_parse(const char *buf, size_t len, struct rpc_msg *msg, struct ctr_error *er
 	/* Anything else at the top level is a mistake worth reporting. */
 	const char *key;
 	json_t *value;
-	json_object_foreach(msg->root, key, value)
-	{
+	json_object_foreach(msg->root, key, value) {
 		if (strcmp(key, "jsonrpc") != 0 && strcmp(key, "id") != 0 &&
 		    strcmp(key, "method") != 0 && strcmp(key, "params") != 0)
 			return ctr_error_set(err, CTR_E_INVALID_REQUEST, 0, "unknown member \"%s\"",
