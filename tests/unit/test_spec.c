@@ -377,7 +377,8 @@ test_to_json(void **state)
 	json_t *want = load("{\"rootfs\":\"/r\",\"command\":[\"sh\"],\"env\":[],\"cwd\":\"/\","
 			    "\"detach\":false,\"rm\":false,\"interactive\":false,\"tty\":false,"
 			    "\"read_only\":false,\"mounts\":[{\"source\":\"/a\",\"destination\":"
-			    "\"/b\",\"readonly\":true}],\"tmpfs\":[\"/t\"],\"network\":\"none\"}");
+			    "\"/b\",\"readonly\":true}],\"tmpfs\":[\"/t\"],\"network\":\"none\","
+			    "\"cap_add\":[],\"cap_drop\":[]}");
 	bool equal = json_equal(o, want);
 	char *got = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(want);
