@@ -26,7 +26,9 @@ show() {
 }
 
 [ "$(id -u)" -eq 0 ] || { echo "demo: run as root (containers need namespaces and mounts)" >&2; exit 1; }
-"$top_srcdir/daemon/mkrootfs.sh" "$tmp/rootfs"
+# The busybox image, as make install builds it.
+"$top_srcdir/daemon/mkrootfs.sh" "$tmp/root/images/busybox/rootfs"
+printf '{"command":["sh"]}\n' >"$tmp/root/images/busybox/config.json"
 "$bindir/daemon/ctrd" --socket "$tmp/ctrd.sock" --state-dir "$tmp/state" --root "$tmp/root" \
 	2>"$tmp/ctrd.log" &
 ctrd_pid=$!
@@ -35,12 +37,14 @@ for _ in $(seq 100); do
 	sleep 0.05
 done
 export CTRD_SOCKET=$tmp/ctrd.sock PATH="$bindir/client:$PATH"
-echo "ctrd is running (pid $ctrd_pid) on $CTRD_SOCKET with a busybox root file system in $tmp/rootfs"
+echo "ctrd is running (pid $ctrd_pid) on $CTRD_SOCKET, with the busybox image in $tmp/root/images"
 
-show ctrctl run --rm --rootfs "$tmp/rootfs" --hostname demo \
+show ctrctl images
+show ctrctl run --rm --hostname demo busybox \
 	sh -c 'echo "I am PID $$ on host $(hostname)"; ps -o pid,user,comm; ls /'
-show ctrctl run -d --name web --rootfs "$tmp/rootfs" sh -c 'echo serving; exec sleep 1d'
+show ctrctl run -d --name web busybox sh -c 'echo serving; exec sleep 1d'
 show ctrctl ps
+show ctrctl exec web ps -o pid,comm
 pid=$(ctrctl inspect -f pid web)
 show nsenter -a -t "$pid" sh -c 'echo "entered from the host: $(hostname), PID 1 is $(cat /proc/1/comm)"'
 show ctrctl logs web
