@@ -56,6 +56,7 @@ parse_run(const struct verb *v, int argc, char **argv, json_t *p)
 		OPT_NETWORK,
 		OPT_CAP_ADD,
 		OPT_CAP_DROP,
+		OPT_SECURITY_OPT,
 	};
 	static const struct option opts[] = {
 		{ "detach", no_argument, NULL, 'd' },
@@ -75,6 +76,7 @@ parse_run(const struct verb *v, int argc, char **argv, json_t *p)
 		{ "net", required_argument, NULL, OPT_NETWORK },
 		{ "cap-add", required_argument, NULL, OPT_CAP_ADD },
 		{ "cap-drop", required_argument, NULL, OPT_CAP_DROP },
+		{ "security-opt", required_argument, NULL, OPT_SECURITY_OPT },
 		{ "help", no_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -146,6 +148,19 @@ parse_run(const struct verb *v, int argc, char **argv, json_t *p)
 			break;
 		case OPT_NETWORK:
 			json_object_set_new(p, "network", json_string(optarg));
+			break;
+		case OPT_SECURITY_OPT:
+			if (strcmp(optarg, "seccomp=unconfined") == 0) {
+				json_object_set_new(p, "seccomp", json_string("unconfined"));
+			} else if (strcmp(optarg, "seccomp=default") == 0) {
+				json_object_set_new(p, "seccomp", json_string("default"));
+			} else if (strcmp(optarg, "no-new-privileges") != 0 &&
+				   strcmp(optarg, "no-new-privileges:true") != 0) {
+				/* no_new_privs is always on; anything else we do not know. */
+				return ctrctl_usage_error(v, "unsupported --security-opt \"%s\"",
+							  optarg),
+				       -1;
+			}
 			break;
 		case OPT_CAP_ADD:
 		case OPT_CAP_DROP: {

@@ -13,9 +13,11 @@
 #include <sys/stat.h>
 
 #include "caps.h"
+#include "cgroup.h"
 #include "child.h"
 #include "fsutil.h"
 #include "mounts.h"
+#include "seccomp.h"
 #include "sync.h"
 #include "user.h"
 
@@ -296,6 +298,9 @@ prepare_process(const struct process_spec *ps, char ***env, struct ctr_error *er
 		ctr_error_sys(err, errno, "chdir to working directory %s", ps->cwd);
 		goto fail;
 	}
+	/* Last: from here on only execve is left to do. */
+	if (ps->seccomp && seccomp_load_default(ps->caps, err) < 0)
+		goto fail;
 	user_ids_free(&ids);
 	return 0;
 fail:
@@ -337,7 +342,17 @@ setup_container(const struct child_args *a, const char *hostname, struct ctr_err
 	_cleanup_free_ char *merged = xasprintf("%s/rootfs", ctr->data_dir);
 	_cleanup_free_ char *upper = xasprintf("%s/upper", ctr->data_dir);
 	_cleanup_free_ char *work = xasprintf("%s/work", ctr->data_dir);
+	/*
+	 * Into the container's cgroup before anything else, so setup is limited
+	 * too; then a cgroup namespace rooted there, so /proc/self/cgroup reads "/".
+	 */
+	if (cgroup_join(a->cgroup_procs, err) < 0)
+		return -1;
+	if (ctr->d->cgroupns && unshare(CLONE_NEWCGROUP) < 0)
+		return ctr_error_sys(err, errno, "unshare the cgroup namespace");
+
 	struct mounts_config mc = {
+		.cgroups = &ctr->d->cgroups,
 		.spec = &ctr->spec,
 		.rootfs = ctr->image_rootfs ? merged : ctr->spec.rootfs,
 		.lower = ctr->image_rootfs,
@@ -387,6 +402,7 @@ child_run(const struct child_args *a)
 		.sync_fd = a->sync_fd,
 		.pdeathsig = true,
 		.caps = spec->caps,
+		.seccomp = !spec->seccomp_unconfined,
 	};
 	if (setup_container(a, ps.hostname, &err) < 0) {
 		ctr_error_prefix(&err, "start container");

@@ -529,6 +529,10 @@ container_remove(struct container *ctr)
 
 	logs_container_removed(ctr);
 	exec_container_removed(ctr);
+	if (cgroup_destroy(&ctr->d->cgroups, ctr->id, &err) < 0) {
+		log_error("%.12s: %s", ctr->id, err.msg);
+		ctr_error_clear(&err);
+	}
 	if (fs_remove_tree(ctr->dir, &err) < 0)
 		log_error("%.12s: remove state: %s", ctr->id, err.msg);
 	ctr_error_clear(&err);
@@ -660,6 +664,8 @@ container_restore_all(struct ctrd *d)
 			log_error("container %.12s: %s; moved to %s", de->d_name, err.msg, to);
 			if (rename(from, to) < 0)
 				log_error("rename %s: %s", from, strerror(errno));
+			/* Its cgroups go if nothing runs in them any more. */
+			(void)cgroup_remove_if_empty(&d->cgroups, de->d_name);
 			continue;
 		}
 		if (ctr->spec.rm && ctr->state == CTR_EXITED) {

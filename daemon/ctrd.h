@@ -7,6 +7,7 @@
 
 #include <sys/queue.h>
 
+#include "cgroup.h"
 #include "error.h"
 
 struct event_base;
@@ -30,6 +31,7 @@ struct ctrd {
 	char *data_dir;	      /* <root_dir>/containers: per-container logs and layers */
 	char *images_dir;     /* <root_dir>/images */
 	char *monitor_path;   /* the ctrd-monitor program, or NULL to monitor in-process */
+	char *cgroup_parent;  /* containers' cgroups: <hierarchy>/<cgroup_parent>/<id> */
 
 	int listen_fd;
 	bool own_socket; /* we created the socket file and remove it at exit */
@@ -47,7 +49,9 @@ struct ctrd {
 	struct event *inotify_ev;
 	struct log_stream_list log_streams;
 
-	unsigned long clone_flags; /* namespaces every container gets */
+	unsigned long clone_flags; /* namespaces every container is cloned into */
+	bool cgroupns;		   /* the kernel has cgroup namespaces: the init unshares one */
+	struct cgroups cgroups;
 	bool stopping;
 };
 

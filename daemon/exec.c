@@ -12,6 +12,7 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 
+#include "cgroup.h"
 #include "child.h"
 #include "exec.h"
 #include "log.h"
@@ -50,7 +51,8 @@ struct exec_args {
 	char *cwd, *user;
 	bool interactive, tty, attached;
 	unsigned short rows, cols;
-	int stdio[3]; /* attached without -t: the client's */
+	int stdio[3];			       /* attached without -t: the client's */
+	int procs[CGROUP_MAX_HIERARCHIES + 1]; /* the container's cgroup.procs files */
 };
 
 static void exec_free(struct exec_proc *e);
@@ -59,7 +61,8 @@ static void exec_free(struct exec_proc *e);
 static unsigned long
 container_namespaces(const struct container *ctr)
 {
-	return ctr->d->clone_flags | (ctr->spec.network == NET_HOST ? 0 : CLONE_NEWNET);
+	return ctr->d->clone_flags | (ctr->spec.network == NET_HOST ? 0 : CLONE_NEWNET) |
+	       (ctr->d->cgroupns ? CLONE_NEWCGROUP : 0);
 }
 
 /*
@@ -127,6 +130,11 @@ exec_helper(struct exec_args *x, int sync_fd)
 		out = open("/dev/null", O_WRONLY | O_CLOEXEC);
 		errfd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	}
+	/* The container's cgroup first: its limits hold for the process from the start. */
+	if (cgroup_join(x->procs, &err) < 0) {
+		ctr_error_prefix(&err, "exec");
+		goto fail;
+	}
 	int keep[] = { sync_fd, ctr->init.pidfd, in, out, errfd };
 	if (in < 0 || out < 0 || errfd < 0 || proc_close_fds_except(keep, ARRAY_SIZE(keep)) < 0) {
 		ctr_error_sys(&err, errno, "exec: prepare fds");
@@ -162,6 +170,7 @@ exec_helper(struct exec_args *x, int sync_fd)
 			.stdio = { in, out, errfd },
 			.sync_fd = sync_fd,
 			.caps = ctr->spec.caps,
+			.seccomp = !ctr->spec.seccomp_unconfined,
 		};
 		child_start_process(&ps);
 	}
@@ -423,6 +432,7 @@ exec_args_from(struct exec_args *x, struct container *ctr, json_t *params, size_
 	const char *user = params_str(params, "user", NULL);
 
 	memset(x, 0, sizeof(*x));
+	x->procs[0] = -1;
 	x->ctr = ctr;
 	x->tty = params_bool(params, "tty", false);
 	x->interactive = params_bool(params, "interactive", false);
@@ -458,6 +468,8 @@ exec_args_from(struct exec_args *x, struct container *ctr, json_t *params, size_
 static void
 exec_args_clear(struct exec_args *x)
 {
+	for (size_t i = 0; x->procs[i] >= 0; i++)
+		close_fd(&x->procs[i]);
 	strv_free(x->command);
 	strv_free(x->env);
 	free(x->cwd);
@@ -479,6 +491,10 @@ exec_start(struct conn *c, json_t *id, struct container *ctr, json_t *params, in
 	}
 	for (size_t i = 0; i < nfds; i++)
 		x.stdio[i] = fds[i];
+	if (cgroup_open_procs(&ctr->d->cgroups, ctr->id, x.procs, err) < 0) {
+		exec_args_clear(&x);
+		return ctr_error_prefix(err, "exec");
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		exec_args_clear(&x);
 		return ctr_error_sys(err, errno, "socketpair");

@@ -40,6 +40,7 @@ usage(FILE *out)
 		")\n"
 		"      --root DIR         images, container logs (default " DEFAULT_ROOT_DIR ")\n"
 		"      --log-level LEVEL  error, warn, info (default) or debug\n"
+		"      --cgroup-parent NAME  containers' cgroups go in NAME/<id> (default ctrd)\n"
 		"  -h, --help             show this help and exit\n"
 		"  -V, --version          show the version and exit\n"
 		"\n"
@@ -51,12 +52,13 @@ usage(FILE *out)
 static void
 parse_args(struct ctrd *d, int argc, char **argv)
 {
-	enum { OPT_STATE_DIR = 256, OPT_ROOT, OPT_LOG_LEVEL };
+	enum { OPT_STATE_DIR = 256, OPT_ROOT, OPT_LOG_LEVEL, OPT_CGROUP_PARENT };
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 		{ "root", required_argument, NULL, OPT_ROOT },
 		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+		{ "cgroup-parent", required_argument, NULL, OPT_CGROUP_PARENT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -76,6 +78,16 @@ parse_args(struct ctrd *d, int argc, char **argv)
 		case OPT_ROOT:
 			free(d->root_dir);
 			d->root_dir = xstrdup(optarg);
+			break;
+		case OPT_CGROUP_PARENT:
+			/* A relative path below each hierarchy's root; no way out of it. */
+			if (optarg[0] == '\0' || optarg[0] == '/' || strstr(optarg, "..") != NULL) {
+				fprintf(stderr,
+					"ctrd: --cgroup-parent must be a relative path without \"..\"\n");
+				exit(2);
+			}
+			free(d->cgroup_parent);
+			d->cgroup_parent = xstrdup(optarg);
 			break;
 		case OPT_LOG_LEVEL:
 			level = log_level_parse(optarg);
@@ -106,6 +118,8 @@ parse_args(struct ctrd *d, int argc, char **argv)
 		d->root_dir = xstrdup(DEFAULT_ROOT_DIR);
 	if (d->socket_path == NULL)
 		d->socket_path = xstrdup(DEFAULT_SOCKET);
+	if (d->cgroup_parent == NULL)
+		d->cgroup_parent = xstrdup("ctrd");
 }
 
 /* Creates dir (mode) and replaces *path with its canonical form. */
@@ -174,8 +188,10 @@ prepare(struct ctrd *d, struct ctr_error *err)
 			 "monitors will be copies of the daemon");
 
 	d->clone_flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
-	if (access("/proc/self/ns/cgroup", F_OK) == 0)
-		d->clone_flags |= CLONE_NEWCGROUP;
+	/* Unshared by the init once it is in its cgroup, so that cgroup is its "/". */
+	d->cgroupns = access("/proc/self/ns/cgroup", F_OK) == 0;
+	if (cgroup_init(&d->cgroups, d->cgroup_parent, err) < 0)
+		return -1;
 
 	/* Many clients and containers mean many fds: take what the hard limit allows. */
 	struct rlimit rl;
@@ -293,5 +309,7 @@ main(int argc, char **argv)
 	free(d.data_dir);
 	free(d.images_dir);
 	free(d.monitor_path);
+	free(d.cgroup_parent);
+	cgroup_fini(&d.cgroups);
 	return 0;
 }

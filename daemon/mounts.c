@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 
+#include "cgroup.h"
 #include "mounts.h"
 #include "rootpath.h"
 
@@ -197,6 +198,77 @@ setup_sys(int rootfd, bool new_netns, struct ctr_error *err)
 	return make_readonly(mnt, "/sys", err);
 }
 
+/*
+ * What docker hides (masked: an empty file or directory over it) and
+ * freezes (read-only) in /proc and /sys: host information a container
+ * should not read, and knobs that are not namespaced (a write to
+ * /proc/sys/kernel/core_pattern or /proc/sysrq-trigger would reach the host).
+ */
+static const char *const masked_paths[] = {
+	"/proc/acpi",
+	"/proc/interrupts",
+	"/proc/kcore",
+	"/proc/keys",
+	"/proc/latency_stats",
+	"/proc/timer_list",
+	"/proc/timer_stats",
+	"/proc/sched_debug",
+	"/proc/scsi",
+	"/sys/firmware",
+	"/sys/devices/virtual/powercap",
+};
+static const char *const readonly_paths[] = {
+	"/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+};
+
+static int
+mask_paths(int rootfd, struct ctr_error *err)
+{
+	_cleanup_close_ int null = root_open(rootfd, "/dev/null", O_PATH, ROOT_NO_SYMLINKS);
+	char from[FD_PATH_MAX];
+
+	if (null < 0)
+		return ctr_error_sys(err, errno, "open /dev/null");
+	fd_path(null, from);
+	for (size_t i = 0; i < ARRAY_SIZE(masked_paths); i++) {
+		_cleanup_close_ int fd = root_open(rootfd, masked_paths[i], O_PATH,
+						   ROOT_NO_SYMLINKS);
+		struct stat st;
+		if (fd < 0 && errno == ENOENT)
+			continue; /* this kernel has no such file */
+		if (fd < 0 || fstat(fd, &st) < 0)
+			return ctr_error_sys(err, errno, "mask %s", masked_paths[i]);
+		/* A directory gets an empty read-only tmpfs; a file, /dev/null. */
+		if (S_ISDIR(st.st_mode)) {
+			if (mount_on_fd("tmpfs", fd, "tmpfs",
+					MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+					"size=0,mode=0555", masked_paths[i], err) < 0)
+				return -1;
+		} else if (mount_on_fd(from, fd, NULL, MS_BIND, NULL, masked_paths[i], err) < 0) {
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(readonly_paths); i++) {
+		_cleanup_close_ int fd = root_open(rootfd, readonly_paths[i], O_PATH,
+						   ROOT_NO_SYMLINKS);
+		if (fd < 0 && errno == ENOENT)
+			continue;
+		if (fd < 0)
+			return ctr_error_sys(err, errno, "open %s", readonly_paths[i]);
+		char self[FD_PATH_MAX];
+		fd_path(fd, self);
+		if (mount_on_fd(self, fd, NULL, MS_BIND | MS_REC, NULL, readonly_paths[i], err) < 0)
+			return -1;
+		_cleanup_close_ int mnt = root_open(rootfd, readonly_paths[i], O_PATH,
+						    ROOT_NO_SYMLINKS);
+		if (mnt < 0)
+			return ctr_error_sys(err, errno, "open %s", readonly_paths[i]);
+		if (make_readonly(mnt, readonly_paths[i], err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int
 setup_volume(int rootfd, const struct mount_spec *m, struct ctr_error *err)
 {
@@ -300,7 +372,8 @@ mounts_setup(const struct mounts_config *mc, struct ctr_error *err)
 		return ctr_error_sys(err, errno, "open %s", mc->rootfs);
 
 	if (setup_proc(rootfd, err) < 0 || setup_dev(rootfd, err) < 0 ||
-	    setup_sys(rootfd, mc->new_netns, err) < 0)
+	    setup_sys(rootfd, mc->new_netns, err) < 0 || mask_paths(rootfd, err) < 0 ||
+	    cgroup_mount_inside(mc->cgroups, rootfd, err) < 0)
 		return -1;
 	for (size_t i = 0; i < spec->nmounts; i++)
 		if (setup_volume(rootfd, &spec->mounts[i], err) < 0)

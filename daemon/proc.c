@@ -173,7 +173,7 @@ close_fds_slow(const int *keep, size_t n)
 int
 proc_close_fds_except(const int *keep, size_t n)
 {
-	int sorted[16];
+	int sorted[32];
 	size_t m = 0;
 	unsigned int from = 3;
 

@@ -122,7 +122,8 @@ sync_send_pid(int sock, pid_t pid, uint64_t start_time, int pidfd)
  * block. It never returns.
  */
 static _noreturn_ void
-monitor_process(struct container *ctr, int sync_fd, int *stdio, int log_fd, unsigned long flags)
+monitor_process(struct container *ctr, int sync_fd, int *stdio, int log_fd, const int *procs,
+		unsigned long flags)
 {
 	int in = -1, out = -1, errfd = -1, out_r = -1, err_r = -1;
 	int pipe_out[2], pipe_err[2], pty_sock[2] = { -1, -1 };
@@ -157,8 +158,11 @@ monitor_process(struct container *ctr, int sync_fd, int *stdio, int log_fd, unsi
 	}
 	if (in < 0)
 		monitor_fail(sync_fd, "monitor: open /dev/null");
-	int keep[] = { sync_fd, in, out, errfd, out_r, err_r, log_fd, pty_sock[0], pty_sock[1] };
-	if (proc_close_fds_except(keep, ARRAY_SIZE(keep)) < 0)
+	int keep[32] = { sync_fd, in, out, errfd, out_r, err_r, log_fd, pty_sock[0], pty_sock[1] };
+	size_t nkeep = 9;
+	for (size_t i = 0; procs[i] >= 0 && nkeep < ARRAY_SIZE(keep); i++)
+		keep[nkeep++] = procs[i];
+	if (proc_close_fds_except(keep, nkeep) < 0)
 		monitor_fail(sync_fd, "monitor: close inherited fds");
 
 	pid_t pid = proc_clone(flags);
@@ -170,10 +174,13 @@ monitor_process(struct container *ctr, int sync_fd, int *stdio, int log_fd, unsi
 			.sync_fd = sync_fd,
 			.pty_sock = pty_sock[1],
 			.stdio = { in, out, errfd },
+			.cgroup_procs = procs,
 			.clone_flags = flags,
 		};
 		child_run(&a);
 	}
+	for (size_t i = 0; procs[i] >= 0; i++)
+		close(procs[i]);
 
 	close(in);
 	close(out);
@@ -377,6 +384,13 @@ write_etc_files(struct container *ctr, struct ctr_error *err)
 	return 0;
 }
 
+static void
+close_procs(int (*procs)[CGROUP_MAX_HIERARCHIES + 1])
+{
+	for (size_t i = 0; (*procs)[i] >= 0; i++)
+		close((*procs)[i]);
+}
+
 static int
 spawn_start_(struct container *ctr, int *stdio, struct ctr_error *err)
 {
@@ -400,6 +414,10 @@ spawn_start_(struct container *ctr, int *stdio, struct ctr_error *err)
 				return ctr_error_sys(err, errno, "mkdir %s", path);
 		}
 	}
+	/* Removed with the container (container_remove), also after a failed start. */
+	_cleanup_(close_procs) int procs[CGROUP_MAX_HIERARCHIES + 1] = { -1 };
+	if (cgroup_create(&d->cgroups, ctr->id, procs, err) < 0)
+		return -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return ctr_error_sys(err, errno, "socketpair");
 
@@ -418,7 +436,7 @@ spawn_start_(struct container *ctr, int *stdio, struct ctr_error *err)
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		monitor_process(ctr, sv[1], stdio, log_fd,
+		monitor_process(ctr, sv[1], stdio, log_fd, procs,
 				d->clone_flags |
 					(ctr->spec.network == NET_HOST ? 0 : CLONE_NEWNET));
 	}

@@ -189,6 +189,8 @@ spec_from_json(struct ctr_spec *spec, json_t *params, struct ctr_error *err)
 	}
 	const char *net = json_string_value(json_object_get(params, "network"));
 	spec->network = net != NULL && strcmp(net, "host") == 0 ? NET_HOST : NET_NONE;
+	const char *seccomp = json_string_value(json_object_get(params, "seccomp"));
+	spec->seccomp_unconfined = seccomp != NULL && strcmp(seccomp, "unconfined") == 0;
 	spec->cap_add = strv_from_json(json_object_get(params, "cap_add"));
 	spec->cap_drop = strv_from_json(json_object_get(params, "cap_drop"));
 	if (caps_compute(json_object_get(params, "cap_add"), json_object_get(params, "cap_drop"),
@@ -233,6 +235,8 @@ spec_to_json(const struct ctr_spec *spec)
 	json_object_set_new(o, "network", json_string(spec->network == NET_HOST ? "host" : "none"));
 	json_object_set_new(o, "cap_add", spec_strv_to_json(spec->cap_add));
 	json_object_set_new(o, "cap_drop", spec_strv_to_json(spec->cap_drop));
+	json_object_set_new(o, "seccomp",
+			    json_string(spec->seccomp_unconfined ? "unconfined" : "default"));
 	return o;
 }
 

@@ -28,6 +28,7 @@ static const struct param_spec mount_fields[] = {
 };
 
 static const char *const network_modes[] = { "none", "host", NULL };
+static const char *const seccomp_modes[] = { "default", "unconfined", NULL };
 
 static const struct param_spec tty_size_fields[] = {
 	{ "rows", PARAM_INT, PARAM_REQUIRED, 1, 65535 },
@@ -55,6 +56,7 @@ static const struct param_spec run_params[] = {
 	{ "network", PARAM_STRING, .choices = network_modes },
 	{ "cap_add", PARAM_STRINGS, 0, .max_len = 64, .max_items = 64 },
 	{ "cap_drop", PARAM_STRINGS, 0, .max_len = 64, .max_items = 64 },
+	{ "seccomp", PARAM_STRING, .choices = seccomp_modes },
 	P_END,
 };
 

@@ -38,8 +38,9 @@ ctrd_start() {
 
 # (Re)starts the daemon on the existing paths.
 ctrd_launch() {
+	# A cgroup parent of its own, so parallel test files and a system ctrd never meet.
 	"$CTRD" --socket "$CTRD_SOCKET" --state-dir "$T/state" --root "$T/root" \
-		--log-level debug "$@" 2>>"$T/ctrd.log" &
+		--cgroup-parent "$(cgroup_parent)" --log-level debug "$@" 2>>"$T/ctrd.log" &
 	CTRD_PID=$!
 	echo "$CTRD_PID" >"$T/ctrd.pid"
 	wait_until 10 ctrd_ready || {
@@ -51,6 +52,20 @@ ctrd_launch() {
 ctrd_ready() {
 	kill -0 "$CTRD_PID" 2>/dev/null && [ -S "$CTRD_SOCKET" ] &&
 		"$CTRCTL" version >/dev/null 2>&1
+}
+
+cgroup_parent() {
+	echo "ctrd-test/${T##*.}"
+}
+
+# The container groups and the test's parent group in every hierarchy, deepest first.
+cgroup_dirs() {
+	local top
+	for top in /sys/fs/cgroup /sys/fs/cgroup/*/; do
+		[ -d "$top/$(cgroup_parent)" ] || continue
+		find "$top/$(cgroup_parent)" -mindepth 1 -maxdepth 1 -type d
+		echo "$top/$(cgroup_parent)"
+	done
 }
 
 # Kills every monitor (their inits die with them), the daemon, and removes T.
@@ -68,8 +83,19 @@ ctrd_stop() {
 			kill -KILL "$pid" 2>/dev/null || true
 		done
 	done
+	# Every container's group must be gone by now; then the test's parent goes too.
+	local bad=0 dir
+	for dir in $(cgroup_dirs); do
+		case $dir in
+		*/"$(cgroup_parent)") rmdir "$dir" "${dir%/*}" 2>/dev/null || true ;;
+		*)
+			echo "left behind: cgroup $dir" >&2
+			bad=1
+			rmdir "$dir" 2>/dev/null || true
+			;;
+		esac
+	done
 	# A sanitizer build reports into the daemon's log: any report fails the file.
-	local bad=0
 	if grep -q 'Sanitizer\|runtime error:' "$T/ctrd.log" 2>/dev/null; then
 		grep -A20 'Sanitizer\|runtime error:' "$T/ctrd.log" >&2
 		bad=1

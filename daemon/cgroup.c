@@ -1,0 +1,397 @@
+/* SPDX-License-Identifier: MIT */
+#include "config.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+
+#include "bpfdev.h"
+#include "cgroup.h"
+#include "fsutil.h"
+#include "log.h"
+#include "rootpath.h"
+
+#define CGROUP_ROOT "/sys/fs/cgroup"
+
+/* The v1 controllers a container gets a group in. */
+static const char *const v1_controllers[] = {
+	"cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids",
+};
+/* What v2 delegates to the parent's children. */
+static const char *const v2_controllers[] = { "cpu", "cpuset", "io", "memory", "pids", "hugetlb" };
+
+const char *
+cgroup_mode_name(enum cgroup_mode mode)
+{
+	static const char *const names[] = { "none", "v1", "hybrid", "v2" };
+	return names[mode];
+}
+
+/* Writes a short value to dir/file; -1 with errno. */
+static int
+write_file(const char *dir, const char *file, const char *value)
+{
+	_cleanup_free_ char *path = xasprintf("%s/%s", dir, file);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	return write_all(fd, value, strlen(value));
+}
+
+/* The v1 controllers we use among a mount's options ("rw,cpu,cpuacct" -> "cpu,cpuacct"). */
+static char *
+wanted_controllers(const char *options)
+{
+	_cleanup_free_ char *copy = xstrdup(options);
+	char *save = NULL, *out = xstrdup("");
+
+	for (char *o = strtok_r(copy, ",", &save); o != NULL; o = strtok_r(NULL, ",", &save)) {
+		for (size_t i = 0; i < ARRAY_SIZE(v1_controllers); i++) {
+			if (strcmp(o, v1_controllers[i]) != 0)
+				continue;
+			char *joined = xasprintf("%s%s%s", out, *out ? "," : "", o);
+			free(out);
+			out = joined;
+		}
+	}
+	return out;
+}
+
+static void
+add_hierarchy(struct cgroups *cg, const char *mount, const char *controllers, bool unified)
+{
+	if (cg->n == CGROUP_MAX_HIERARCHIES)
+		return;
+	cg->h[cg->n].mount = xstrdup(mount);
+	cg->h[cg->n].controllers = xstrdup(controllers);
+	cg->h[cg->n].unified = unified;
+	cg->n++;
+}
+
+/* v1 and hybrid: every cgroup mount with a controller we use, and the cgroup2 one. */
+static int
+scan_mounts(struct cgroups *cg, struct ctr_error *err)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+
+	if (f == NULL)
+		return ctr_error_sys(err, errno, "open /proc/self/mountinfo");
+	while (getline(&line, &cap, f) > 0) {
+		/* "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS ... - FSTYPE SOURCE SUPEROPTS" */
+		char *sep = strstr(line, " - ");
+		char root[4096], point[4096], fstype[64], source[256], super[1024];
+		if (sep == NULL || sscanf(line, "%*s %*s %*s %4095s %4095s", root, point) != 2 ||
+		    sscanf(sep + 3, "%63s %255s %1023s", fstype, source, super) != 3)
+			continue;
+		if (strncmp(point, CGROUP_ROOT "/", strlen(CGROUP_ROOT) + 1) != 0)
+			continue;
+		if (strcmp(fstype, "cgroup2") == 0) {
+			add_hierarchy(cg, point, "", true);
+		} else if (strcmp(fstype, "cgroup") == 0) {
+			_cleanup_free_ char *ctl = wanted_controllers(super);
+			if (*ctl != '\0')
+				add_hierarchy(cg, point, ctl, false);
+		}
+	}
+	return 0;
+}
+
+/* v1 cpuset: a new group has no CPUs or memory nodes until it copies its parent's. */
+static void
+copy_cpuset(const char *parent, const char *child)
+{
+	static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		_cleanup_free_ char *from = xasprintf("%s/%s", parent, files[i]);
+		_cleanup_free_ char *value = NULL;
+		if (fs_read_file(from, 4096, &value, NULL) == 0 &&
+		    write_file(child, files[i], value) < 0)
+			log_warn("cgroup: copy %s to %s: %s", files[i], child, strerror(errno));
+	}
+}
+
+static void
+enable_v2_controllers(const char *dir)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(v2_controllers); i++) {
+		_cleanup_free_ char *c = xasprintf("+%s", v2_controllers[i]);
+		/* A controller the kernel or the parent lacks is simply not used. */
+		(void)write_file(dir, "cgroup.subtree_control", c);
+	}
+}
+
+int
+cgroup_init(struct cgroups *cg, const char *parent, struct ctr_error *err)
+{
+	struct statfs sf;
+
+	memset(cg, 0, sizeof(*cg));
+	cg->parent = xstrdup(parent);
+	if (statfs(CGROUP_ROOT, &sf) < 0) {
+		log_warn("cgroup: %s: %s; containers get no cgroups", CGROUP_ROOT, strerror(errno));
+		return 0;
+	}
+	if (sf.f_type == CGROUP2_SUPER_MAGIC) {
+		cg->mode = CGROUP_V2;
+		add_hierarchy(cg, CGROUP_ROOT, "", true);
+	} else {
+		if (scan_mounts(cg, err) < 0)
+			return -1;
+		bool v1 = false, v2 = false;
+		for (size_t i = 0; i < cg->n; i++)
+			v1 |= !cg->h[i].unified, v2 |= cg->h[i].unified;
+		cg->mode = v1 ? (v2 ? CGROUP_HYBRID : CGROUP_V1) : (v2 ? CGROUP_V2 : CGROUP_NONE);
+	}
+	for (size_t i = 0; i < cg->n; i++) {
+		_cleanup_free_ char *dir = xasprintf("%s/%s", cg->h[i].mount, parent);
+		if (fs_mkdir_p(dir, 0755, err) < 0)
+			return ctr_error_prefix(err, "cgroup parent");
+		/* Down from the root, each level hands its controllers (and CPUs) to the next. */
+		_cleanup_free_ char *level = xstrdup(cg->h[i].mount);
+		_cleanup_free_ char *rest = xstrdup(parent);
+		char *save = NULL;
+		for (char *comp = strtok_r(rest, "/", &save); comp != NULL;
+		     comp = strtok_r(NULL, "/", &save)) {
+			char *next = xasprintf("%s/%s", level, comp);
+			if (cg->h[i].unified)
+				enable_v2_controllers(level);
+			else if (strstr(cg->h[i].controllers, "cpuset") != NULL)
+				copy_cpuset(level, next);
+			free(level);
+			level = next;
+		}
+		if (cg->h[i].unified)
+			enable_v2_controllers(dir);
+	}
+	log_info("cgroups: %s, containers under %s", cgroup_mode_name(cg->mode), parent);
+	return 0;
+}
+
+void
+cgroup_fini(struct cgroups *cg)
+{
+	for (size_t i = 0; i < cg->n; i++) {
+		free(cg->h[i].mount);
+		free(cg->h[i].controllers);
+	}
+	free(cg->parent);
+	memset(cg, 0, sizeof(*cg));
+}
+
+static char *
+group_dir(const struct cgroups *cg, size_t i, const char *id)
+{
+	return xasprintf("%s/%s/%s", cg->h[i].mount, cg->parent, id);
+}
+
+/* v1 devices: deny all, then the allow-list. */
+static int
+v1_devices(const char *dir, struct ctr_error *err)
+{
+	if (write_file(dir, "devices.deny", "a") < 0)
+		return ctr_error_sys(err, errno, "%s/devices.deny", dir);
+	for (size_t i = 0; i < dev_rules_count; i++) {
+		char rule[32];
+		dev_rule_format(&dev_rules[i], rule);
+		if (write_file(dir, "devices.allow", rule) < 0)
+			return ctr_error_sys(err, errno, "%s/devices.allow: %s", dir, rule);
+	}
+	return 0;
+}
+
+static int
+setup_group(const struct cgroups *cg, size_t i, const char *dir, struct ctr_error *err)
+{
+	const struct cgroup_hierarchy *h = &cg->h[i];
+
+	if (h->unified) {
+		_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return ctr_error_sys(err, errno, "open %s", dir);
+		return bpfdev_attach(fd, err);
+	}
+	if (strstr(h->controllers, "cpuset") != NULL) {
+		_cleanup_free_ char *parent = xasprintf("%s/%s", h->mount, cg->parent);
+		copy_cpuset(parent, dir);
+	}
+	if (strstr(h->controllers, "devices") != NULL)
+		return v1_devices(dir, err);
+	return 0;
+}
+
+int
+cgroup_create(struct cgroups *cg, const char *id, int procs[CGROUP_MAX_HIERARCHIES + 1],
+	      struct ctr_error *err)
+{
+	size_t k = 0;
+
+	procs[0] = -1;
+	for (size_t i = 0; i < cg->n; i++) {
+		_cleanup_free_ char *dir = group_dir(cg, i, id);
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+			ctr_error_sys(err, errno, "create cgroup %s", dir);
+			goto fail;
+		}
+		if (setup_group(cg, i, dir, err) < 0)
+			goto fail;
+		_cleanup_free_ char *path = xasprintf("%s/cgroup.procs", dir);
+		procs[k] = open(path, O_WRONLY | O_CLOEXEC);
+		if (procs[k] < 0) {
+			ctr_error_sys(err, errno, "open %s", path);
+			goto fail;
+		}
+		procs[++k] = -1;
+	}
+	return 0;
+fail:
+	for (size_t i = 0; i < k; i++)
+		close_fd(&procs[i]);
+	(void)cgroup_destroy(cg, id, NULL);
+	return -1;
+}
+
+int
+cgroup_open_procs(struct cgroups *cg, const char *id, int procs[CGROUP_MAX_HIERARCHIES + 1],
+		  struct ctr_error *err)
+{
+	size_t k = 0;
+
+	procs[0] = -1;
+	for (size_t i = 0; i < cg->n; i++) {
+		_cleanup_free_ char *path = xasprintf("%s/%s/%s/cgroup.procs", cg->h[i].mount,
+						      cg->parent, id);
+		procs[k] = open(path, O_WRONLY | O_CLOEXEC);
+		if (procs[k] < 0) {
+			ctr_error_sys(err, errno, "open %s", path);
+			for (size_t j = 0; j < k; j++)
+				close_fd(&procs[j]);
+			return -1;
+		}
+		procs[++k] = -1;
+	}
+	return 0;
+}
+
+int
+cgroup_join(const int *procs, struct ctr_error *err)
+{
+	for (size_t i = 0; procs != NULL && procs[i] >= 0; i++)
+		if (write(procs[i], "0", 1) != 1)
+			return ctr_error_sys(err, errno, "join the container's cgroup");
+	return 0;
+}
+
+/* Kills whatever is left in dir (v1: listed one by one; v2: cgroup.kill, Linux 5.14). */
+static void
+kill_members(const char *dir, bool unified)
+{
+	_cleanup_free_ char *path = xasprintf("%s/cgroup.procs", dir);
+	_cleanup_free_ char *pids = NULL;
+
+	if (unified && write_file(dir, "cgroup.kill", "1") == 0)
+		return;
+	if (fs_read_file(path, 1 << 20, &pids, NULL) < 0)
+		return;
+	for (char *p = pids, *end; *p != '\0'; p = end) {
+		long pid = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		if (pid > 0)
+			(void)kill((pid_t)pid, SIGKILL);
+	}
+}
+
+int
+cgroup_remove_if_empty(struct cgroups *cg, const char *id)
+{
+	int ret = 0;
+
+	/* rmdir of a group with members fails: this can never hurt a live container. */
+	for (size_t i = 0; i < cg->n; i++) {
+		_cleanup_free_ char *dir = group_dir(cg, i, id);
+		if (rmdir(dir) < 0 && errno != ENOENT)
+			ret = -1;
+	}
+	return ret;
+}
+
+int
+cgroup_destroy(struct cgroups *cg, const char *id, struct ctr_error *err)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < cg->n; i++) {
+		_cleanup_free_ char *dir = group_dir(cg, i, id);
+		if (rmdir(dir) == 0 || errno == ENOENT)
+			continue;
+		if (errno == EBUSY) {
+			/* Stragglers (an exec'd process that outlived its init): they go too. */
+			kill_members(dir, cg->h[i].unified);
+			for (int tries = 0; tries < 100 && rmdir(dir) < 0 && errno == EBUSY;
+			     tries++)
+				usleep(1000);
+			if (access(dir, F_OK) != 0)
+				continue;
+		}
+		ret = ctr_error_sys(err, errno, "remove cgroup %s", dir);
+	}
+	return ret;
+}
+
+int
+cgroup_mount_inside(const struct cgroups *cg, int rootfd, struct ctr_error *err)
+{
+	unsigned long ro = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	char target[FD_PATH_MAX];
+
+	if (cg->mode == CGROUP_NONE)
+		return 0;
+	_cleanup_close_ int fd = root_open(rootfd, CGROUP_ROOT, O_PATH | O_DIRECTORY,
+					   ROOT_NO_SYMLINKS);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : ctr_error_sys(err, errno, "open " CGROUP_ROOT);
+	fd_path(fd, target);
+	if (cg->mode == CGROUP_V2) {
+		if (mount("cgroup2", target, "cgroup2", ro, NULL) < 0)
+			return ctr_error_sys(err, errno, "mount cgroup2 on " CGROUP_ROOT);
+		return 0;
+	}
+	/* v1: a tmpfs of mount points, one per hierarchy, all read-only in the end. */
+	if (mount("cgroup", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
+		return ctr_error_sys(err, errno, "mount tmpfs on " CGROUP_ROOT);
+	_cleanup_close_ int dir = root_open(rootfd, CGROUP_ROOT, O_PATH | O_DIRECTORY,
+					    ROOT_NO_SYMLINKS);
+	if (dir < 0)
+		return ctr_error_sys(err, errno, "open " CGROUP_ROOT);
+	for (size_t i = 0; i < cg->n; i++) {
+		const char *name = strrchr(cg->h[i].mount, '/') + 1;
+		if (mkdirat(dir, name, 0755) < 0 && errno != EEXIST)
+			return ctr_error_sys(err, errno, "mkdir " CGROUP_ROOT "/%s", name);
+		_cleanup_close_ int sub = openat(dir, name,
+						 O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		char where[FD_PATH_MAX];
+		if (sub < 0)
+			return ctr_error_sys(err, errno, "open " CGROUP_ROOT "/%s", name);
+		fd_path(sub, where);
+		int r = cg->h[i].unified
+				? mount("cgroup2", where, "cgroup2", ro, NULL)
+				: mount("cgroup", where, "cgroup", ro, cg->h[i].controllers);
+		if (r < 0)
+			return ctr_error_sys(err, errno, "mount cgroup %s", name);
+	}
+	/* Through the fd opened on the tmpfs, not the directory under it. */
+	char tmpfs[FD_PATH_MAX];
+	fd_path(dir, tmpfs);
+	if (mount(NULL, tmpfs, NULL, MS_REMOUNT | ro, "mode=755") < 0)
+		return ctr_error_sys(err, errno, "make " CGROUP_ROOT " read-only");
+	return 0;
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Control groups: one group per container, `<parent>/<id>`, under the root
+ * of the unified (v2) hierarchy, or of each v1 controller's hierarchy.
+ *
+ * The layout is detected once at start-up: pure v2 (/sys/fs/cgroup is
+ * cgroup2), pure v1, or hybrid (v1 controllers plus a cgroup2 at
+ * /sys/fs/cgroup/unified that holds no controllers we use). In hybrid mode
+ * a container is placed in both: the v1 controllers do the limiting, and the
+ * v2 group carries the eBPF device filter too.
+ *
+ * The daemon creates the group and sets its device rules and limits before
+ * the container starts; the container's init writes itself into it first
+ * thing (through cgroup.procs fds the daemon opened), then unshares its
+ * cgroup namespace, so it never runs unlimited and /proc/self/cgroup reads
+ * "/" inside.
+ */
+#ifndef CTRD_CGROUP_H
+#define CTRD_CGROUP_H
+
+#include "error.h"
+
+enum cgroup_mode {
+	CGROUP_NONE,   /* no cgroup file system: containers run without groups */
+	CGROUP_V1,     /* only v1 hierarchies */
+	CGROUP_HYBRID, /* v1 controllers and a cgroup2 beside them */
+	CGROUP_V2,     /* the unified hierarchy only */
+};
+
+/* The v1 controllers ctrd uses, in the order the files are written. */
+#define CGROUP_MAX_HIERARCHIES 16
+
+struct cgroup_hierarchy {
+	char *mount;	   /* /sys/fs/cgroup/memory, /sys/fs/cgroup, ... */
+	char *controllers; /* "memory", "cpu,cpuacct"; "" for the unified one */
+	bool unified;
+};
+
+struct cgroups {
+	enum cgroup_mode mode;
+	char *parent; /* relative to each hierarchy's root: "ctrd" */
+	struct cgroup_hierarchy h[CGROUP_MAX_HIERARCHIES];
+	size_t n;
+};
+
+/* Detects the layout and prepares <parent> in every hierarchy. */
+int cgroup_init(struct cgroups *cg, const char *parent, struct ctr_error *err);
+void cgroup_fini(struct cgroups *cg);
+const char *cgroup_mode_name(enum cgroup_mode mode);
+
+/*
+ * Creates the container's group in every hierarchy with its device rules,
+ * and opens the cgroup.procs files the init writes itself into. procs gets
+ * up to CGROUP_MAX_HIERARCHIES fds (the caller closes them), -1 terminated.
+ */
+int cgroup_create(struct cgroups *cg, const char *id, int procs[CGROUP_MAX_HIERARCHIES + 1],
+		  struct ctr_error *err);
+/* Opens the cgroup.procs files of an existing container group (for exec). */
+int cgroup_open_procs(struct cgroups *cg, const char *id, int procs[CGROUP_MAX_HIERARCHIES + 1],
+		      struct ctr_error *err);
+/* Removes the container's groups; a group that still has processes is killed first. */
+int cgroup_destroy(struct cgroups *cg, const char *id, struct ctr_error *err);
+/* Removes the container's groups that have no members left; -1 if some remain. */
+int cgroup_remove_if_empty(struct cgroups *cg, const char *id);
+/* In the child: writes "0" (the caller) to each fd of procs. */
+int cgroup_join(const int *procs, struct ctr_error *err);
+/*
+ * In the container's mount namespace, after it has its own cgroup namespace:
+ * the cgroup file systems, read-only, at /sys/fs/cgroup under rootfd.
+ */
+int cgroup_mount_inside(const struct cgroups *cg, int rootfd, struct ctr_error *err);
+
+#endif

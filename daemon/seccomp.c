@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: MIT */
+#include "config.h"
+
+#include <linux/capability.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "seccomp.h"
+
+#define NEVER (-1)
+
+/* EPERM unless the process has cap (NEVER: always). */
+static const struct {
+	const char *syscall;
+	int cap;
+} blocked[] = {
+	/* Mounts and namespaces. */
+	{ "mount", CAP_SYS_ADMIN },
+	{ "umount", CAP_SYS_ADMIN },
+	{ "umount2", CAP_SYS_ADMIN },
+	{ "pivot_root", CAP_SYS_ADMIN },
+	{ "unshare", CAP_SYS_ADMIN },
+	{ "setns", CAP_SYS_ADMIN },
+	{ "fsopen", CAP_SYS_ADMIN },
+	{ "fsconfig", CAP_SYS_ADMIN },
+	{ "fsmount", CAP_SYS_ADMIN },
+	{ "fspick", CAP_SYS_ADMIN },
+	{ "move_mount", CAP_SYS_ADMIN },
+	{ "open_tree", CAP_SYS_ADMIN },
+	{ "mount_setattr", CAP_SYS_ADMIN },
+	{ "quotactl", CAP_SYS_ADMIN },
+	{ "quotactl_fd", CAP_SYS_ADMIN },
+	{ "lookup_dcookie", CAP_SYS_ADMIN },
+	{ "swapon", CAP_SYS_ADMIN },
+	{ "swapoff", CAP_SYS_ADMIN },
+	{ "fanotify_init", CAP_SYS_ADMIN },
+	{ "bpf", CAP_SYS_ADMIN },
+	{ "perf_event_open", CAP_SYS_ADMIN },
+	/* Kernel images, modules, power. */
+	{ "kexec_load", CAP_SYS_BOOT },
+	{ "kexec_file_load", CAP_SYS_BOOT },
+	{ "reboot", CAP_SYS_BOOT },
+	{ "init_module", CAP_SYS_MODULE },
+	{ "finit_module", CAP_SYS_MODULE },
+	{ "delete_module", CAP_SYS_MODULE },
+	{ "create_module", NEVER },
+	{ "get_kernel_syms", NEVER },
+	{ "query_module", NEVER },
+	/* Keyrings are not namespaced. */
+	{ "add_key", NEVER },
+	{ "keyctl", NEVER },
+	{ "request_key", NEVER },
+	/* File handles bypass the mount namespace (CVE-2014 "shocker"). */
+	{ "open_by_handle_at", CAP_DAC_READ_SEARCH },
+	/* The clock is the host's. */
+	{ "settimeofday", CAP_SYS_TIME },
+	{ "stime", CAP_SYS_TIME },
+	{ "clock_settime", CAP_SYS_TIME },
+	{ "clock_settime64", CAP_SYS_TIME },
+	/* Hardware, accounting, the kernel log, NUMA and tracing others. */
+	{ "iopl", CAP_SYS_RAWIO },
+	{ "ioperm", CAP_SYS_RAWIO },
+	{ "acct", CAP_SYS_PACCT },
+	{ "syslog", CAP_SYSLOG },
+	{ "set_mempolicy", CAP_SYS_NICE },
+	{ "mbind", CAP_SYS_NICE },
+	{ "move_pages", CAP_SYS_NICE },
+	{ "kcmp", CAP_SYS_PTRACE },
+	{ "pidfd_getfd", CAP_SYS_PTRACE },
+	{ "userfaultfd", CAP_SYS_PTRACE },
+	/* Obsolete or 32-bit relics. */
+	{ "uselib", NEVER },
+	{ "ustat", NEVER },
+	{ "sysfs", NEVER },
+	{ "_sysctl", NEVER },
+	{ "nfsservctl", NEVER },
+	{ "vm86", NEVER },
+	{ "vm86old", NEVER },
+};
+
+static const unsigned long namespace_flags[] = {
+	CLONE_NEWNS,  CLONE_NEWUTS, CLONE_NEWIPC,    CLONE_NEWUSER,
+	CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWCGROUP, 0x00000080 /* CLONE_NEWTIME */,
+};
+
+static bool
+has(uint64_t caps, int cap)
+{
+	return cap >= 0 && (caps & (UINT64_C(1) << cap)) != 0;
+}
+
+static int
+add_rules(scmp_filter_ctx ctx, uint64_t caps)
+{
+	int r;
+
+	for (size_t i = 0; i < ARRAY_SIZE(blocked); i++) {
+		if (has(caps, blocked[i].cap))
+			continue;
+		int nr = seccomp_syscall_resolve_name(blocked[i].syscall);
+		if (nr == __NR_SCMP_ERROR)
+			continue; /* not a system call of this architecture */
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
+		if (r < 0 && r != -EDOM)
+			return r;
+	}
+	if (!has(caps, CAP_SYS_ADMIN)) {
+		/* clone() may make threads and processes, not namespaces. */
+		for (size_t i = 0; i < ARRAY_SIZE(namespace_flags); i++) {
+			r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+					     SCMP_A0(SCMP_CMP_MASKED_EQ, namespace_flags[i],
+						     namespace_flags[i]));
+			if (r < 0)
+				return r;
+		}
+		/* clone3's flags are in memory seccomp cannot read: ENOSYS makes libc use clone. */
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+		if (r < 0 && r != -EDOM)
+			return r;
+	}
+	/* Typing into a terminal (TIOCSTI) or its console (TIOCLINUX) needs no escape hatch. */
+	static const unsigned long tty_injection[] = { TIOCSTI, TIOCLINUX };
+	for (size_t i = 0; i < ARRAY_SIZE(tty_injection); i++) {
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+				     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, tty_injection[i]));
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int
+seccomp_load_default(uint64_t caps, struct ctr_error *err)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	int r;
+
+	if (ctx == NULL)
+		return ctr_error_sys(err, ENOMEM, "seccomp_init");
+	/* Filter the 32-bit ABIs too; a kernel without them just refuses the arch. */
+	if (seccomp_arch_native() == SCMP_ARCH_X86_64) {
+		r = seccomp_arch_add(ctx, SCMP_ARCH_X86);
+		if (r < 0 && r != -EEXIST)
+			goto fail;
+		r = seccomp_arch_add(ctx, SCMP_ARCH_X32);
+		if (r < 0 && r != -EEXIST)
+			goto fail;
+	}
+	r = add_rules(ctx, caps);
+	if (r < 0)
+		goto fail;
+	r = seccomp_load(ctx);
+	if (r < 0)
+		goto fail;
+	seccomp_release(ctx);
+	return 0;
+fail:
+	seccomp_release(ctx);
+	return ctr_error_sys(err, -r, "load the seccomp filter");
+}
