@@ -57,6 +57,7 @@ parse_run(const struct verb *v, int argc, char **argv, json_t *p)
 		OPT_CAP_ADD,
 		OPT_CAP_DROP,
 		OPT_SECURITY_OPT,
+		OPT_USERNS,
 	};
 	static const struct option opts[] = {
 		{ "detach", no_argument, NULL, 'd' },
@@ -77,6 +78,7 @@ parse_run(const struct verb *v, int argc, char **argv, json_t *p)
 		{ "cap-add", required_argument, NULL, OPT_CAP_ADD },
 		{ "cap-drop", required_argument, NULL, OPT_CAP_DROP },
 		{ "security-opt", required_argument, NULL, OPT_SECURITY_OPT },
+		{ "userns", no_argument, NULL, OPT_USERNS },
 		{ "help", no_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -148,6 +150,9 @@ parse_run(const struct verb *v, int argc, char **argv, json_t *p)
 			break;
 		case OPT_NETWORK:
 			json_object_set_new(p, "network", json_string(optarg));
+			break;
+		case OPT_USERNS:
+			json_object_set_new(p, "userns", json_true());
 			break;
 		case OPT_SECURITY_OPT:
 			if (strcmp(optarg, "seccomp=unconfined") == 0) {

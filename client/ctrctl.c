@@ -38,7 +38,8 @@ static const struct verb verbs[] = {
 	  "      --network MODE      none (default: loopback only) or host\n"
 	  "      --cap-add CAP       add a capability (CAP_NET_ADMIN or NET_ADMIN; ALL)\n"
 	  "      --cap-drop CAP      drop one of the default capabilities (ALL for all)\n"
-	  "      --security-opt seccomp=unconfined  run without the default seccomp filter\n" },
+	  "      --security-opt seccomp=unconfined  run without the default seccomp filter\n"
+	  "      --userns            map the container's root to an unprivileged host range\n" },
 	{ "exec", cmd_exec, "[OPTIONS] CTR COMMAND [ARG...]",
 	  "Run a command in a running container",
 	  "  -d, --detach            run in the background and print the exec id\n"

@@ -20,6 +20,7 @@
 #include "seccomp.h"
 #include "sync.h"
 #include "user.h"
+#include "userns.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -132,9 +133,10 @@ resolve_user(const char *spec, struct user_ids *ids, struct ctr_error *err)
 }
 
 static int
-switch_user(const struct user_ids *ids, struct ctr_error *err)
+switch_user(const struct user_ids *ids, bool userns, struct ctr_error *err)
 {
-	if (setgroups(ids->ngroups, ids->groups) < 0)
+	/* In a user namespace setgroups is denied, and the monitor left us none to drop. */
+	if (!userns && setgroups(ids->ngroups, ids->groups) < 0)
 		return ctr_error_sys(err, errno, "setgroups");
 	if (setresgid(ids->gid, ids->gid, ids->gid) < 0)
 		return ctr_error_sys(err, errno, "setgid %u", (unsigned)ids->gid);
@@ -284,7 +286,7 @@ prepare_process(const struct process_spec *ps, char ***env, struct ctr_error *er
 	/* While still root: nothing outside the set can ever come back, even through setuid files. */
 	if (caps_limit_bounding(ps->caps, err) < 0)
 		goto fail;
-	if (switch_user(&ids, err) < 0 || caps_apply(ps->caps, ids.uid == 0, err) < 0)
+	if (switch_user(&ids, ps->userns, err) < 0 || caps_apply(ps->caps, ids.uid == 0, err) < 0)
 		goto fail;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		ctr_error_sys(err, errno, "set no_new_privs");
@@ -342,9 +344,29 @@ setup_container(const struct child_args *a, const char *hostname, struct ctr_err
 	_cleanup_free_ char *merged = xasprintf("%s/rootfs", ctr->data_dir);
 	_cleanup_free_ char *upper = xasprintf("%s/upper", ctr->data_dir);
 	_cleanup_free_ char *work = xasprintf("%s/work", ctr->data_dir);
+	_cleanup_free_ char *lower = xasprintf("%s/lower", ctr->data_dir);
+	_cleanup_close_ int tree = -1;
+	bool userns = (a->clone_flags & CLONE_NEWUSER) != 0;
+
+	if (userns) {
+		/* Nothing works until the monitor has written our maps (and moved us into our
+		 * cgroups). */
+		struct sync_hdr h;
+		if (sync_recv(a->msock, &h, &tree) < 0 || h.type != SYNC_GO)
+			return ctr_error_sys(err, errno == EPIPE ? ECANCELED : errno,
+					     "wait for the user namespace maps");
+		/* We were host root, unmapped here: become the namespace's root (host id
+		 * uid_map[0]). */
+		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+			return ctr_error_sys(err, errno, "become root in the user namespace");
+		/* Our root, idmapped: an image's lower layer, or the root directory itself. */
+		if (userns_attach_tree(tree, ctr->image_rootfs ? lower : ctr->spec.rootfs, err) < 0)
+			return -1;
+	}
 	/*
 	 * Into the container's cgroup before anything else, so setup is limited
-	 * too; then a cgroup namespace rooted there, so /proc/self/cgroup reads "/".
+	 * too (with --userns the monitor moved us); then a cgroup namespace rooted
+	 * there, so /proc/self/cgroup reads "/".
 	 */
 	if (cgroup_join(a->cgroup_procs, err) < 0)
 		return -1;
@@ -355,11 +377,12 @@ setup_container(const struct child_args *a, const char *hostname, struct ctr_err
 		.cgroups = &ctr->d->cgroups,
 		.spec = &ctr->spec,
 		.rootfs = ctr->image_rootfs ? merged : ctr->spec.rootfs,
-		.lower = ctr->image_rootfs,
+		.lower = ctr->image_rootfs ? (userns ? lower : ctr->image_rootfs) : NULL,
 		.upper = upper,
 		.work = work,
 		.etc_dir = ctr->dir,
 		.new_netns = (a->clone_flags & CLONE_NEWNET) != 0,
+		.userns = userns,
 	};
 
 	rootfd = mounts_setup(&mc, err);
@@ -397,12 +420,13 @@ child_run(const struct child_args *a)
 		.tty_rows = spec->tty_rows,
 		.tty_cols = spec->tty_cols,
 		.console = true,
-		.pty_sock = spec->detach ? a->pty_sock : a->sync_fd,
+		.pty_sock = spec->detach ? a->msock : a->sync_fd,
 		.stdio = { a->stdio[0], a->stdio[1], a->stdio[2] },
 		.sync_fd = a->sync_fd,
 		.pdeathsig = true,
 		.caps = spec->caps,
 		.seccomp = !spec->seccomp_unconfined,
+		.userns = (a->clone_flags & CLONE_NEWUSER) != 0,
 	};
 	if (setup_container(a, ps.hostname, &err) < 0) {
 		ctr_error_prefix(&err, "start container");

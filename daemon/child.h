@@ -14,8 +14,8 @@
 struct child_args {
 	const struct container *ctr;
 	int sync_fd;
-	int pty_sock;		 /* detached -t: the terminal's master goes to the monitor here */
-	int stdio[3];		 /* become 0, 1, 2 (unused with -t) */
+	int msock;    /* to the monitor: --userns go-ahead in, a detached -t master out */
+	int stdio[3]; /* become 0, 1, 2 (unused with -t) */
 	const int *cgroup_procs; /* -1 terminated: the container's cgroup.procs files */
 	unsigned long clone_flags;
 };
@@ -42,6 +42,7 @@ struct process_spec {
 	bool pdeathsig; /* die with the parent (the init dies with its monitor) */
 	uint64_t caps;	/* capability set (caps.h) */
 	bool seccomp;	/* load the default filter (seccomp.h) */
+	bool userns;	/* in a user namespace: setgroups is denied there */
 };
 
 /* User, environment, terminal or stdio, session, fds, cwd, execve; reports any failure. */

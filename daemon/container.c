@@ -160,7 +160,7 @@ container_create(struct ctrd *d, struct ctr_spec *spec, const char *name, struct
 	LIST_INIT(&ctr->waiters);
 	LIST_INIT(&ctr->execs);
 
-	if (mkdir(ctr->dir, 0700) < 0 || mkdir(ctr->data_dir, 0700) < 0) {
+	if (mkdir(ctr->dir, 0711) < 0 || mkdir(ctr->data_dir, 0711) < 0) {
 		ctr_error_sys(err, errno, "mkdir %s", ctr->dir);
 		(void)rmdir(ctr->dir);
 		container_free(ctr);

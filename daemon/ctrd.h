@@ -9,6 +9,7 @@
 
 #include "cgroup.h"
 #include "error.h"
+#include "userns.h"
 
 struct event_base;
 struct event;
@@ -52,6 +53,8 @@ struct ctrd {
 	unsigned long clone_flags; /* namespaces every container is cloned into */
 	bool cgroupns;		   /* the kernel has cgroup namespaces: the init unshares one */
 	struct cgroups cgroups;
+	struct userns_range userns; /* the host ids --userns containers map to */
+	char *userns_error;	    /* why there is none: --userns is refused with this */
 	bool stopping;
 };
 

@@ -3,6 +3,7 @@
 
 #include <event2/event.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -62,7 +63,7 @@ static unsigned long
 container_namespaces(const struct container *ctr)
 {
 	return ctr->d->clone_flags | (ctr->spec.network == NET_HOST ? 0 : CLONE_NEWNET) |
-	       (ctr->d->cgroupns ? CLONE_NEWCGROUP : 0);
+	       (ctr->d->cgroupns ? CLONE_NEWCGROUP : 0) | (ctr->spec.userns ? CLONE_NEWUSER : 0);
 }
 
 /*
@@ -140,6 +141,11 @@ exec_helper(struct exec_args *x, int sync_fd)
 		ctr_error_sys(&err, errno, "exec: prepare fds");
 		goto fail;
 	}
+	/* Inside a user namespace no group could be dropped later. */
+	if (ctr->spec.userns && setgroups(0, NULL) < 0) {
+		ctr_error_sys(&err, errno, "exec: setgroups");
+		goto fail;
+	}
 	if (join_namespaces(ctr, container_namespaces(ctr), &err) < 0) {
 		ctr_error_prefix(&err, "exec: join the container");
 		goto fail;
@@ -171,6 +177,7 @@ exec_helper(struct exec_args *x, int sync_fd)
 			.sync_fd = sync_fd,
 			.caps = ctr->spec.caps,
 			.seccomp = !ctr->spec.seccomp_unconfined,
+			.userns = ctr->spec.userns,
 		};
 		child_start_process(&ps);
 	}

@@ -41,6 +41,8 @@ usage(FILE *out)
 		"      --root DIR         images, container logs (default " DEFAULT_ROOT_DIR ")\n"
 		"      --log-level LEVEL  error, warn, info (default) or debug\n"
 		"      --cgroup-parent NAME  containers' cgroups go in NAME/<id> (default ctrd)\n"
+		"      --userns-range FIRST[:COUNT]  host ids for --userns containers (default:\n"
+		"                         user ctrd's in /etc/subuid and /etc/subgid)\n"
 		"  -h, --help             show this help and exit\n"
 		"  -V, --version          show the version and exit\n"
 		"\n"
@@ -52,13 +54,14 @@ usage(FILE *out)
 static void
 parse_args(struct ctrd *d, int argc, char **argv)
 {
-	enum { OPT_STATE_DIR = 256, OPT_ROOT, OPT_LOG_LEVEL, OPT_CGROUP_PARENT };
+	enum { OPT_STATE_DIR = 256, OPT_ROOT, OPT_LOG_LEVEL, OPT_CGROUP_PARENT, OPT_USERNS_RANGE };
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 		{ "root", required_argument, NULL, OPT_ROOT },
 		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 		{ "cgroup-parent", required_argument, NULL, OPT_CGROUP_PARENT },
+		{ "userns-range", required_argument, NULL, OPT_USERNS_RANGE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -88,6 +91,14 @@ parse_args(struct ctrd *d, int argc, char **argv)
 			}
 			free(d->cgroup_parent);
 			d->cgroup_parent = xstrdup(optarg);
+			break;
+		case OPT_USERNS_RANGE:
+			if (userns_parse_range(optarg, &d->userns) < 0) {
+				fprintf(stderr,
+					"ctrd: --userns-range: expected FIRST[:COUNT] host ids, got \"%s\"\n",
+					optarg);
+				exit(2);
+			}
 			break;
 		case OPT_LOG_LEVEL:
 			level = log_level_parse(optarg);
@@ -173,9 +184,14 @@ prepare(struct ctrd *d, struct ctr_error *err)
 	d->containers_dir = xasprintf("%s/containers", d->state_dir);
 	d->data_dir = xasprintf("%s/containers", d->root_dir);
 	d->images_dir = xasprintf("%s/images", d->root_dir);
-	if (fs_mkdir_p(d->containers_dir, 0700, err) < 0 ||
-	    fs_mkdir_p(d->data_dir, 0700, err) < 0 || fs_mkdir_p(d->images_dir, 0755, err) < 0)
-		return -1;
+	/*
+	 * 0711: a --userns container's root is nobody on the host and must pass
+	 * through to its own directory; listing stays root's.
+	 */
+	if (fs_mkdir_p(d->containers_dir, 0711, err) < 0 ||
+	    fs_mkdir_p(d->data_dir, 0711, err) < 0 || fs_mkdir_p(d->images_dir, 0755, err) < 0 ||
+	    chmod(d->containers_dir, 0711) < 0 || chmod(d->data_dir, 0711) < 0)
+		return ctr_error_prefix(err, "prepare %s", d->root_dir);
 
 	/* pidfds are how we avoid ever signalling a recycled PID. */
 	_cleanup_close_ int self = proc_pidfd_open(getpid());
@@ -188,6 +204,16 @@ prepare(struct ctrd *d, struct ctr_error *err)
 			 "monitors will be copies of the daemon");
 
 	d->clone_flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
+	if (d->userns.count == 0) {
+		struct ctr_error uerr = CTR_ERROR_INIT;
+		if (userns_from_subid(&d->userns, &uerr) < 0)
+			d->userns_error = steal_pointer(&uerr.msg);
+		ctr_error_clear(&uerr);
+	}
+	if (d->userns.count != 0)
+		log_info("user namespaces map to host ids %u (uids) and %u (gids), %u of them",
+			 d->userns.uid, d->userns.gid, d->userns.count);
+
 	/* Unshared by the init once it is in its cgroup, so that cgroup is its "/". */
 	d->cgroupns = access("/proc/self/ns/cgroup", F_OK) == 0;
 	if (cgroup_init(&d->cgroups, d->cgroup_parent, err) < 0)
@@ -310,6 +336,7 @@ main(int argc, char **argv)
 	free(d.images_dir);
 	free(d.monitor_path);
 	free(d.cgroup_parent);
+	free(d.userns_error);
 	cgroup_fini(&d.cgroups);
 	return 0;
 }

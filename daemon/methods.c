@@ -234,6 +234,11 @@ method_run(struct call *call, struct ctr_error *err)
 			     : "this run takes no file descriptors (got %zu)",
 			call->nfds);
 	}
+	if (spec.userns && call->d->userns.count == 0) {
+		spec_free(&spec);
+		return ctr_error_set(err, CTR_E_STATE, 0, "--userns is not available: %s",
+				     call->d->userns_error ? call->d->userns_error : "no id range");
+	}
 	if (check_run_paths(&spec, err) < 0) {
 		spec_free(&spec);
 		return -1;

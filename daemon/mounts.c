@@ -72,6 +72,34 @@ setup_proc(int rootfd, struct ctr_error *err)
 			   "proc on /proc", err);
 }
 
+/*
+ * A device node in our /dev. In a user namespace mknod is not allowed, so
+ * the host's node is bound over an empty file instead, as runc does; the
+ * device cgroup decides what may be opened either way.
+ */
+static int
+make_node(int dev, const char *name, unsigned major, unsigned minor, struct ctr_error *err)
+{
+	if (mknodat(dev, name, S_IFCHR | 0666, makedev(major, minor)) == 0)
+		return 0;
+	if (errno != EPERM)
+		return ctr_error_sys(err, errno, "mknod /dev/%s", name);
+
+	_cleanup_free_ char *host = xasprintf("/dev/%s", name);
+	_cleanup_close_ int src = open(host, O_PATH | O_CLOEXEC);
+	_cleanup_close_ int file = openat(dev, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	char from[FD_PATH_MAX];
+	struct stat st;
+
+	if (src < 0 || fstat(src, &st) < 0 || !S_ISCHR(st.st_mode) ||
+	    st.st_rdev != makedev(major, minor))
+		return ctr_error_sys(err, src < 0 ? errno : ENODEV, "host device %s", host);
+	if (file < 0)
+		return ctr_error_sys(err, errno, "create /dev/%s", name);
+	fd_path(src, from);
+	return mount_on_fd(from, file, NULL, MS_BIND, NULL, host, err);
+}
+
 static int
 setup_dev(int rootfd, struct ctr_error *err)
 {
@@ -89,9 +117,9 @@ setup_dev(int rootfd, struct ctr_error *err)
 		return ctr_error_sys(err, errno, "open /dev");
 
 	for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++)
-		if (mknodat(dev, dev_nodes[i].name, S_IFCHR | 0666,
-			    makedev(dev_nodes[i].major, dev_nodes[i].minor)) < 0)
-			return ctr_error_sys(err, errno, "mknod /dev/%s", dev_nodes[i].name);
+		if (make_node(dev, dev_nodes[i].name, dev_nodes[i].major, dev_nodes[i].minor, err) <
+		    0)
+			return -1;
 
 	static const struct {
 		const char *name, *fstype, *data;
@@ -346,8 +374,9 @@ setup_overlay(const struct mounts_config *mc, struct ctr_error *err)
 		if (strpbrk(paths[i], ",:") != NULL)
 			return ctr_error_set(err, CTR_E_SYSTEM, EINVAL,
 					     "overlay: path %s contains ',' or ':'", paths[i]);
-	_cleanup_free_ char *opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", mc->lower,
-					      mc->upper, mc->work);
+	/* In a user namespace the trusted.* xattrs overlayfs keeps are out of reach: user.* then. */
+	_cleanup_free_ char *opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s%s", mc->lower,
+					      mc->upper, mc->work, mc->userns ? ",userxattr" : "");
 	if (mount("overlay", mc->rootfs, "overlay", 0, opts) < 0)
 		return ctr_error_sys(err, errno, "mount the image's overlay on %s", mc->rootfs);
 	return 0;

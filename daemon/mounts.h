@@ -22,6 +22,7 @@ struct mounts_config {
 	const char *work;    /* overlayfs's work directory, beside upper */
 	const char *etc_dir; /* directory holding the generated hostname and hosts files */
 	bool new_netns;	     /* sysfs shows the container's own network devices */
+	bool userns;	     /* in a user namespace of its own */
 };
 
 /* Builds the tree under rootfs; returns an O_PATH fd of the new root. */

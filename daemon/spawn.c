@@ -3,6 +3,7 @@
 
 #include <event2/event.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "monitor.h"
 #include "spawn.h"
 #include "sync.h"
+#include "userns.h"
 
 /* Setup that takes longer than this (a hung mount, say) is killed and reported. */
 #define SPAWN_TIMEOUT_SEC 60
@@ -80,6 +82,37 @@ sync_send_fd(int sock, const struct sync_hdr *hdr, int fd)
 }
 
 int
+sync_recv(int sock, struct sync_hdr *h, int *fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { h, sizeof(*h) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	*fd = -1;
+	mh.msg_control = control.buf;
+	mh.msg_controllen = sizeof(control.buf);
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return n == 0 ? (errno = EPIPE, -1) : -1;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	if (c != NULL && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+	    c->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(fd, CMSG_DATA(c), sizeof(int));
+	if ((size_t)n < sizeof(*h)) {
+		closep(fd);
+		*fd = -1;
+		return errno = EBADMSG, -1;
+	}
+	return 0;
+}
+
+int
 sync_recv_fd(int sock, struct sync_hdr *h)
 {
 	union {
@@ -117,6 +150,45 @@ sync_send_pid(int sock, pid_t pid, uint64_t start_time, int pidfd)
 }
 
 /*
+ * --userns: the new init waits while we, root outside, give its user
+ * namespace its maps, put it in its cgroups (a process inside cannot write
+ * v1 cgroup files), and hand it an idmapped mount of its root file system
+ * (its image's lower layer), with the go-ahead on msock.
+ */
+static int
+userns_go(struct container *ctr, pid_t pid, const int *procs, int msock, int sync_fd)
+{
+	_cleanup_error_ struct ctr_error err = CTR_ERROR_INIT;
+	_cleanup_close_ int tree = -1;
+	struct sync_hdr h = { .type = SYNC_GO };
+
+	if (userns_write_maps(pid, &ctr->d->userns, &err) < 0)
+		goto fail;
+	for (size_t i = 0; procs[i] >= 0; i++) {
+		char buf[16];
+		int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
+		if (write(procs[i], buf, (size_t)n) != n) {
+			ctr_error_sys(&err, errno, "move the init into its cgroup");
+			goto fail;
+		}
+	}
+	tree = userns_idmapped_tree(ctr->image_rootfs ? ctr->image_rootfs : ctr->spec.rootfs, pid,
+				    &err);
+	if (tree < 0)
+		goto fail;
+	if (sync_send_fd(msock, &h, tree) < 0) {
+		ctr_error_sys(&err, errno, "hand over the root file system");
+		goto fail;
+	}
+	return 0;
+fail:
+	kill(pid, SIGKILL);
+	ctr_error_prefix(&err, "start container: user namespace");
+	sync_send_error(sync_fd, err.code, err.errnum, 0, err.msg);
+	return -1;
+}
+
+/*
  * The monitor process, forked from the daemon. It holds copies of every
  * daemon fd until proc_close_fds_except() below; nothing before that may
  * block. It never returns.
@@ -126,8 +198,9 @@ monitor_process(struct container *ctr, int sync_fd, int *stdio, int log_fd, cons
 		unsigned long flags)
 {
 	int in = -1, out = -1, errfd = -1, out_r = -1, err_r = -1;
-	int pipe_out[2], pipe_err[2], pty_sock[2] = { -1, -1 };
+	int pipe_out[2], pipe_err[2], msock[2] = { -1, -1 };
 	bool detached_tty = ctr->spec.detach && ctr->spec.tty;
+	bool userns = ctr->spec.userns;
 
 	proc_reset_signals();
 	/* Its own session: a signal to the daemon's process group must not reach containers. */
@@ -144,9 +217,6 @@ monitor_process(struct container *ctr, int sync_fd, int *stdio, int log_fd, cons
 		errfd = stdio[2];
 	} else if (ctr->spec.tty) {
 		/* The terminal is stdio; its master goes to the client, or to us when detached. */
-		if (detached_tty &&
-		    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pty_sock) < 0)
-			monitor_fail(sync_fd, "monitor: socketpair");
 		out = open("/dev/null", O_WRONLY | O_CLOEXEC);
 		errfd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	} else {
@@ -158,27 +228,38 @@ monitor_process(struct container *ctr, int sync_fd, int *stdio, int log_fd, cons
 	}
 	if (in < 0)
 		monitor_fail(sync_fd, "monitor: open /dev/null");
-	int keep[32] = { sync_fd, in, out, errfd, out_r, err_r, log_fd, pty_sock[0], pty_sock[1] };
+	/* Between us and the init: its user namespace go-ahead, or its detached terminal. */
+	if ((userns || detached_tty) &&
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, msock) < 0)
+		monitor_fail(sync_fd, "monitor: socketpair");
+	/* The init starts with no supplementary groups: in a user namespace it cannot drop any. */
+	if (userns && setgroups(0, NULL) < 0)
+		monitor_fail(sync_fd, "monitor: setgroups");
+	int keep[32] = { sync_fd, in, out, errfd, out_r, err_r, log_fd, msock[0], msock[1] };
 	size_t nkeep = 9;
 	for (size_t i = 0; procs[i] >= 0 && nkeep < ARRAY_SIZE(keep); i++)
 		keep[nkeep++] = procs[i];
 	if (proc_close_fds_except(keep, nkeep) < 0)
 		monitor_fail(sync_fd, "monitor: close inherited fds");
 
-	pid_t pid = proc_clone(flags);
+	pid_t pid = proc_clone(flags | (userns ? CLONE_NEWUSER : 0));
 	if (pid < 0)
 		monitor_fail(sync_fd, "clone into new namespaces");
 	if (pid == 0) {
+		close(msock[0]);
 		struct child_args a = {
 			.ctr = ctr,
 			.sync_fd = sync_fd,
-			.pty_sock = pty_sock[1],
+			.msock = msock[1],
 			.stdio = { in, out, errfd },
-			.cgroup_procs = procs,
-			.clone_flags = flags,
+			.cgroup_procs = userns ? NULL : procs,
+			.clone_flags = flags | (userns ? CLONE_NEWUSER : 0),
 		};
 		child_run(&a);
 	}
+	close_fd(&msock[1]);
+	if (userns && userns_go(ctr, pid, procs, msock[0], sync_fd) < 0)
+		_exit(1);
 	for (size_t i = 0; procs[i] >= 0; i++)
 		close(procs[i]);
 
@@ -202,12 +283,12 @@ monitor_process(struct container *ctr, int sync_fd, int *stdio, int log_fd, cons
 	}
 	close(sync_fd);
 	if (detached_tty) {
-		struct sync_hdr h;
-		close(pty_sock[1]);
 		/* The terminal's output is the container's output; end of file if setup failed. */
-		m.out_fd = sync_recv_fd(pty_sock[0], &h);
-		close(pty_sock[0]);
+		struct sync_hdr h;
+		if (sync_recv(msock[0], &h, &m.out_fd) < 0 || h.type != SYNC_PTY)
+			closep(&m.out_fd);
 	}
+	close_fd(&msock[0]);
 	/* The container runs; shed the copy of the daemon (or carry on as we are). */
 	monitor_exec(ctr->d->monitor_path, &m);
 	monitor_run(&m);
@@ -407,11 +488,15 @@ spawn_start_(struct container *ctr, int *stdio, struct ctr_error *err)
 	if (write_etc_files(ctr, err) < 0)
 		return -1;
 	if (ctr->image_rootfs != NULL) {
-		static const char *const layers[] = { "upper", "work", "rootfs" };
+		static const char *const layers[] = { "upper", "work", "rootfs", "lower" };
 		for (size_t i = 0; i < ARRAY_SIZE(layers); i++) {
 			_cleanup_free_ char *path = xasprintf("%s/%s", ctr->data_dir, layers[i]);
 			if (mkdir(path, 0755) < 0 && errno != EEXIST)
 				return ctr_error_sys(err, errno, "mkdir %s", path);
+			/* With --userns the layer belongs to the container's root, a host nobody. */
+			if (ctr->spec.userns && i < 2 &&
+			    chown(path, ctr->d->userns.uid, ctr->d->userns.gid) < 0)
+				return ctr_error_sys(err, errno, "chown %s", path);
 		}
 	}
 	/* Removed with the container (container_remove), also after a failed start. */

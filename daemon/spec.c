@@ -189,6 +189,7 @@ spec_from_json(struct ctr_spec *spec, json_t *params, struct ctr_error *err)
 	}
 	const char *net = json_string_value(json_object_get(params, "network"));
 	spec->network = net != NULL && strcmp(net, "host") == 0 ? NET_HOST : NET_NONE;
+	spec->userns = json_is_true(json_object_get(params, "userns"));
 	const char *seccomp = json_string_value(json_object_get(params, "seccomp"));
 	spec->seccomp_unconfined = seccomp != NULL && strcmp(seccomp, "unconfined") == 0;
 	spec->cap_add = strv_from_json(json_object_get(params, "cap_add"));
@@ -237,6 +238,7 @@ spec_to_json(const struct ctr_spec *spec)
 	json_object_set_new(o, "cap_drop", spec_strv_to_json(spec->cap_drop));
 	json_object_set_new(o, "seccomp",
 			    json_string(spec->seccomp_unconfined ? "unconfined" : "default"));
+	json_object_set_new(o, "userns", json_boolean(spec->userns));
 	return o;
 }
 

@@ -37,6 +37,7 @@ struct ctr_spec {
 	char **cap_add, **cap_drop; /* as asked for */
 	uint64_t caps;		    /* the resulting set, 1 << CAP_* */
 	bool seccomp_unconfined;    /* no seccomp filter (seccomp.h) */
+	bool userns;		    /* a user namespace of its own (userns.h) */
 };
 
 /* Fills spec from validated run params; -1 with CTR_E_INVALID_PARAMS. */

@@ -13,6 +13,8 @@ enum sync_type {
 	SYNC_PID = 1,	/* monitor: the init's pid and start time, its pidfd attached */
 	SYNC_ERROR = 2, /* monitor or init: setup failed; text follows */
 	SYNC_PTY = 3,	/* init: the master of its terminal attached (attached -t) */
+	SYNC_GO =
+		4, /* monitor to init (--userns): maps written; its root's idmapped tree attached */
 };
 
 struct sync_hdr {
@@ -30,6 +32,8 @@ struct sync_hdr {
 int sync_send_fd(int sock, const struct sync_hdr *h, int fd);
 /* Receives one fd sent with sync_send_fd, blocking; -1 with errno (0 bytes: EPIPE). */
 int sync_recv_fd(int sock, struct sync_hdr *h);
+/* Receives a message with or without an fd (*fd -1 if none), blocking; -1 with errno. */
+int sync_recv(int sock, struct sync_hdr *h, int *fd);
 
 /* Sends an error from a child process; never fails loudly (the child exits next). */
 void sync_send_error(int fd, int code, int errnum, int exit_code, const char *text);

@@ -57,6 +57,7 @@ static const struct param_spec run_params[] = {
 	{ "cap_add", PARAM_STRINGS, 0, .max_len = 64, .max_items = 64 },
 	{ "cap_drop", PARAM_STRINGS, 0, .max_len = 64, .max_items = 64 },
 	{ "seccomp", PARAM_STRING, .choices = seccomp_modes },
+	{ "userns", PARAM_BOOL },
 	P_END,
 };
 
