@@ -13,6 +13,22 @@
  *   probe write FD TEXT   writes TEXT and a newline to FD
  *   probe sti [FD]        tries to push "x" into the input of the terminal on FD (default 0)
  *                         with TIOCSTI: "sti: injected", or "sti: EPERM" (the errno's name)
+ *
+ * Escape attempts, run only inside containers (a success would change the
+ * machine they run on; each is chosen to be harmless even then). Each
+ * prints "NAME: ok" when the call succeeded, or "NAME: ERRNO" (EPERM, ...):
+ *
+ *   probe mount           mount a tmpfs on /mnt
+ *   probe unshare         unshare each namespace type, one per line ("unshare-user: EPERM")
+ *   probe module          init_module and finit_module with nothing to load
+ *   probe reboot          reboot(2) with bad magic: EINVAL if allowed, EPERM if not
+ *   probe handle          name_to_handle_at("/") then open_by_handle_at
+ *   probe ptrace PID      PTRACE_SEIZE of PID
+ *   probe open FILE       open FILE read-only
+ *   probe writefile FILE TEXT   open FILE for writing and write TEXT
+ *   probe size FILE       the number of bytes read from FILE ("size: N")
+ *   probe chroot-escape   the double-chroot escape, then prints the root's /etc/hostname
+ *   probe mknod-open      mknod /tmp/probe-mem (c 1 1, /dev/mem) and open it
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -21,7 +37,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 static int
@@ -109,6 +132,111 @@ cmd_sti(int fd)
 	return 1;
 }
 
+/* "NAME: ok" or "NAME: ERRNO"; returns 0 when the call succeeded. */
+static int
+report(const char *name, int ret)
+{
+	if (ret >= 0) {
+		printf("%s: ok\n", name);
+		return 0;
+	}
+	const char *e = strerrorname_np(errno);
+	printf("%s: %s\n", name, e ? e : "?");
+	return 1;
+}
+
+static int
+cmd_unshare(void)
+{
+	static const struct {
+		const char *name;
+		int flag;
+	} ns[] = {
+		{ "unshare-mnt", CLONE_NEWNS },	       { "unshare-uts", CLONE_NEWUTS },
+		{ "unshare-ipc", CLONE_NEWIPC },       { "unshare-user", CLONE_NEWUSER },
+		{ "unshare-pid", CLONE_NEWPID },       { "unshare-net", CLONE_NEWNET },
+		{ "unshare-cgroup", CLONE_NEWCGROUP },
+	};
+	int ok = 0;
+
+	for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++)
+		ok |= report(ns[i].name, unshare(ns[i].flag)) == 0;
+	return ok;
+}
+
+static int
+cmd_handle(void)
+{
+	struct {
+		struct file_handle fh;
+		unsigned char data[MAX_HANDLE_SZ];
+	} h = { .fh.handle_bytes = MAX_HANDLE_SZ };
+	int mount_id;
+
+	if (report("name_to_handle_at", name_to_handle_at(AT_FDCWD, "/", &h.fh, &mount_id, 0)) != 0)
+		return 1;
+	int fd = open_by_handle_at(AT_FDCWD, &h.fh, O_RDONLY);
+	return report("open_by_handle_at", fd);
+}
+
+/*
+ * The classic escape from a chroot (not from pivot_root): chroot into a
+ * subdirectory, walk ".." far past the old root, chroot("."). In a container
+ * whose old root was unmounted there is nothing above: we stay inside.
+ */
+static int
+cmd_chroot_escape(void)
+{
+	char buf[256] = "";
+	FILE *f;
+
+	mkdir("/tmp/probe-jail", 0755);
+	if (chroot("/tmp/probe-jail") < 0)
+		return report("chroot", -1);
+	for (int i = 0; i < 64; i++)
+		if (chdir("..") < 0)
+			break;
+	report("chroot-escape", chroot("."));
+	f = fopen("/etc/hostname", "re");
+	if (f != NULL && fgets(buf, sizeof(buf), f) != NULL)
+		printf("hostname-file: %s", buf);
+	if (f != NULL)
+		fclose(f);
+	printf("marker: %s\n", access("/probe-outside-marker", F_OK) == 0 ? "visible" : "absent");
+	return 0;
+}
+
+static int
+cmd_size(const char *path)
+{
+	char buf[65536];
+	long total = 0;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return report("size", -1);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		total += n;
+	close(fd);
+	if (n < 0)
+		return report("size", -1);
+	printf("size: %ld\n", total);
+	return 0;
+}
+
+static int
+cmd_writefile(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return report("open", -1);
+	int r = (int)write(fd, text, strlen(text));
+	close(fd);
+	return report("write", r);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -140,6 +268,34 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "sti") == 0)
 		return cmd_sti(argc > 2 ? atoi(argv[2]) : 0);
-	fprintf(stderr, "usage: probe ns|fds|ids|exit N|signal SIG|cat|write FD TEXT|sti [FD]\n");
+	if (strcmp(cmd, "mount") == 0)
+		return report("mount", mount("none", "/mnt", "tmpfs", 0, NULL));
+	if (strcmp(cmd, "unshare") == 0)
+		return cmd_unshare();
+	if (strcmp(cmd, "module") == 0) {
+		report("init_module", (int)syscall(SYS_init_module, NULL, 0, ""));
+		return report("finit_module", (int)syscall(SYS_finit_module, -1, "", 0));
+	}
+	if (strcmp(cmd, "reboot") == 0)
+		return report("reboot", (int)syscall(SYS_reboot, 0, 0, 0, NULL));
+	if (strcmp(cmd, "handle") == 0)
+		return cmd_handle();
+	if (strcmp(cmd, "ptrace") == 0 && argc > 2)
+		return report("ptrace", (int)ptrace(PTRACE_SEIZE, atoi(argv[2]), NULL, NULL));
+	if (strcmp(cmd, "open") == 0 && argc > 2)
+		return report("open", open(argv[2], O_RDONLY | O_CLOEXEC));
+	if (strcmp(cmd, "writefile") == 0 && argc > 3)
+		return cmd_writefile(argv[2], argv[3]);
+	if (strcmp(cmd, "size") == 0 && argc > 2)
+		return cmd_size(argv[2]);
+	if (strcmp(cmd, "chroot-escape") == 0)
+		return cmd_chroot_escape();
+	if (strcmp(cmd, "mknod-open") == 0) {
+		unlink("/tmp/probe-mem");
+		if (report("mknod", mknod("/tmp/probe-mem", S_IFCHR | 0600, makedev(1, 1))) != 0)
+			return 1;
+		return report("open", open("/tmp/probe-mem", O_RDONLY | O_CLOEXEC));
+	}
+	fprintf(stderr, "usage: probe SUBCOMMAND (see the comment at the top of tests/probe.c)\n");
 	return 2;
 }

@@ -24,6 +24,8 @@ wait_until() {
 # The daemon of this file: T is its directory, CTRD_SOCKET its socket.
 ctrd_start() {
 	T=$(mktemp -d /tmp/ctrd-test.XXXXXX)
+	# Passable (not listable) for a --userns container's root, a host nobody.
+	chmod 0711 "$T"
 	export T
 	export CTRD_SOCKET="$T/ctrd.sock"
 	export ROOTFS="$T/rootfs"
@@ -33,7 +35,7 @@ ctrd_start() {
 	mkdir -p "$T/root/images/busybox"
 	cp -a "$ROOTFS" "$T/root/images/busybox/rootfs"
 	printf '{"command":["sh"]}\n' >"$T/root/images/busybox/config.json"
-	ctrd_launch
+	ctrd_launch "$@"
 }
 
 # (Re)starts the daemon on the existing paths.
@@ -71,7 +73,11 @@ cgroup_dirs() {
 # Kills every monitor (their inits die with them), the daemon, and removes T.
 ctrd_stop() {
 	[ -n "${T:-}" ] && [ -d "$T" ] || return 0
-	local pid f
+	local pid f id
+	# Containers a failed test left: removed through the daemon, which owns their cgroups.
+	for id in $("$CTRCTL" ps -aq 2>/dev/null); do
+		"$CTRCTL" rm -f "$id" >/dev/null 2>&1 || true
+	done
 	if [ -f "$T/ctrd.pid" ]; then
 		pid=$(cat "$T/ctrd.pid")
 		kill -TERM "$pid" 2>/dev/null && wait_until 10 eval "! kill -0 $pid 2>/dev/null"
