@@ -65,11 +65,16 @@ caps_parse(const char *name)
 	return (int)cap;
 }
 
+/* Every capability we can hand on: the kernel's, less what our own bounding set lacks. */
 static uint64_t
 all_caps(void)
 {
-	int last = last_cap();
-	return last >= 63 ? UINT64_MAX : (UINT64_C(1) << (last + 1)) - 1;
+	uint64_t set = 0;
+
+	for (int cap = 0; cap <= last_cap(); cap++)
+		if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1)
+			set |= UINT64_C(1) << cap;
+	return set;
 }
 
 /* Applies the names in arr to *set (added or removed); -1 naming the bad one. */

@@ -18,7 +18,10 @@
 #ifndef CTRD_CGROUP_H
 #define CTRD_CGROUP_H
 
+#include <jansson.h>
+
 #include "error.h"
+#include "resources.h"
 
 enum cgroup_mode {
 	CGROUP_NONE,   /* no cgroup file system: containers run without groups */
@@ -62,6 +65,16 @@ int cgroup_open_procs(struct cgroups *cg, const char *id, int procs[CGROUP_MAX_H
 int cgroup_destroy(struct cgroups *cg, const char *id, struct ctr_error *err);
 /* Removes the container's groups that have no members left; -1 if some remain. */
 int cgroup_remove_if_empty(struct cgroups *cg, const char *id);
+/* Limits (cgroup_res.c): writes res to every hierarchy of the container's group. */
+int cgroup_set_resources(struct cgroups *cg, const char *id, const struct ctr_resources *res,
+			 struct ctr_error *err);
+/* How many times the OOM killer struck in the group (v2 memory.events, v1 memory.oom_control). */
+int cgroup_oom_kills(struct cgroups *cg, const char *id, uint64_t *kills);
+/* memory_usage/limit, cpu_ns, pids/pids_limit, blkio_read/write; null where unknown. */
+json_t *cgroup_stats(struct cgroups *cg, const char *id);
+/* Freezes or thaws every process of the group (v2 cgroup.freeze, v1 freezer.state). */
+int cgroup_freeze(struct cgroups *cg, const char *id, bool frozen, struct ctr_error *err);
+
 /* In the child: writes "0" (the caller) to each fd of procs. */
 int cgroup_join(const int *procs, struct ctr_error *err);
 /*

@@ -296,7 +296,7 @@ exec_finish(struct exec_proc *e)
 {
 	event_free(e->sync_ev);
 	e->sync_ev = NULL;
-	closep(&e->sync_fd);
+	close_fd(&e->sync_fd);
 	if (e->err.code == 0 && e->proc.pid <= 0)
 		ctr_error_set(&e->err, CTR_E_SYSTEM, 0,
 			      "exec: the helper died before starting the process");
@@ -408,8 +408,8 @@ exec_free(struct exec_proc *e)
 		event_free(e->helper_ev);
 	if (e->proc_ev != NULL)
 		event_free(e->proc_ev);
-	closep(&e->sync_fd);
-	closep(&e->pty_master);
+	close_fd(&e->sync_fd);
+	close_fd(&e->pty_master);
 	proc_ref_close(&e->helper);
 	proc_ref_close(&e->proc);
 	ctr_error_clear(&e->err);
@@ -461,11 +461,12 @@ exec_args_from(struct exec_args *x, struct container *ctr, json_t *params, size_
 			return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0,
 					     "params.env[%zu]: expected KEY=VALUE, got \"%s\"", i,
 					     x->env[i]);
-	if (cwd != NULL && strstr(cwd, "/../") != NULL)
+	_cleanup_free_ char *clean = cwd ? spec_clean_path(cwd) : NULL;
+	if (cwd != NULL && clean == NULL)
 		return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0,
 				     "params.cwd: must not contain \"..\"");
 	x->command = strv_json(json_object_get(params, "command"));
-	x->cwd = cwd ? xstrdup(cwd) : NULL;
+	x->cwd = steal_pointer(&clean);
 	x->user = user ? xstrdup(user) : NULL;
 	x->rows = (unsigned short)json_integer_value(json_object_get(size, "rows"));
 	x->cols = (unsigned short)json_integer_value(json_object_get(size, "cols"));

@@ -107,13 +107,13 @@ stream_emit(struct log_stream *s)
 		if (json_array_size(entries) >= BATCH) {
 			request_notify(
 				s->req, "log",
-				json_pack("{s:O,s:o}", "request", s->req->id, "entries", entries));
+				json_pack("{s:O?,s:o}", "request", s->req->id, "entries", entries));
 			entries = json_array();
 		}
 	}
 	if (json_array_size(entries) > 0)
 		request_notify(s->req, "log",
-			       json_pack("{s:O,s:o}", "request", s->req->id, "entries", entries));
+			       json_pack("{s:O?,s:o}", "request", s->req->id, "entries", entries));
 	else
 		json_decref(entries);
 	memmove(s->buf, s->buf + start, s->len - start);

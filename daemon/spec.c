@@ -64,9 +64,8 @@ spec_strv_to_json(char *const *v)
 	return arr;
 }
 
-/* Normalises an absolute path lexically: no "//", "." or trailing "/"; ".." is refused. */
-static char *
-clean_path(const char *path)
+char *
+spec_clean_path(const char *path)
 {
 	char *out = xmalloc(strlen(path) + 2);
 	size_t o = 0;
@@ -104,8 +103,9 @@ mounts_from_json(struct ctr_spec *spec, json_t *arr, struct ctr_error *err)
 	spec->mounts = xcalloc(json_array_size(arr) + 1, sizeof(*spec->mounts));
 	json_array_foreach(arr, i, m) {
 		struct mount_spec *ms = &spec->mounts[spec->nmounts++];
-		ms->source = clean_path(json_string_value(json_object_get(m, "source")));
-		ms->destination = clean_path(json_string_value(json_object_get(m, "destination")));
+		ms->source = spec_clean_path(json_string_value(json_object_get(m, "source")));
+		ms->destination =
+			spec_clean_path(json_string_value(json_object_get(m, "destination")));
 		ms->readonly = json_is_true(json_object_get(m, "readonly"));
 		if (ms->source == NULL || ms->destination == NULL)
 			return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0,
@@ -128,7 +128,7 @@ spec_from_json(struct ctr_spec *spec, json_t *params, struct ctr_error *err)
 	if ((v = json_object_get(params, "image")) != NULL)
 		spec->image = xstrdup(json_string_value(v));
 	if ((v = json_object_get(params, "rootfs")) != NULL) {
-		spec->rootfs = clean_path(json_string_value(v));
+		spec->rootfs = spec_clean_path(json_string_value(v));
 		if (spec->rootfs == NULL)
 			return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0,
 					     "params.rootfs: must not contain \"..\"");
@@ -147,7 +147,7 @@ spec_from_json(struct ctr_spec *spec, json_t *params, struct ctr_error *err)
 					     spec->env[i]);
 	}
 	if ((v = json_object_get(params, "cwd")) != NULL) {
-		spec->cwd = clean_path(json_string_value(v));
+		spec->cwd = spec_clean_path(json_string_value(v));
 		if (spec->cwd == NULL)
 			return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0,
 					     "params.cwd: must not contain \"..\"");
@@ -177,7 +177,7 @@ spec_from_json(struct ctr_spec *spec, json_t *params, struct ctr_error *err)
 		return -1;
 	spec->tmpfs = strv_from_json(json_object_get(params, "tmpfs"));
 	for (size_t i = 0; spec->tmpfs[i] != NULL; i++) {
-		char *p = clean_path(spec->tmpfs[i]);
+		char *p = spec_clean_path(spec->tmpfs[i]);
 		if (p == NULL || strcmp(p, "/") == 0) {
 			free(p);
 			return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0,
@@ -190,6 +190,8 @@ spec_from_json(struct ctr_spec *spec, json_t *params, struct ctr_error *err)
 	const char *net = json_string_value(json_object_get(params, "network"));
 	spec->network = net != NULL && strcmp(net, "host") == 0 ? NET_HOST : NET_NONE;
 	spec->userns = json_is_true(json_object_get(params, "userns"));
+	if (resources_from_json(&spec->res, params, err) < 0)
+		return -1;
 	const char *seccomp = json_string_value(json_object_get(params, "seccomp"));
 	spec->seccomp_unconfined = seccomp != NULL && strcmp(seccomp, "unconfined") == 0;
 	spec->cap_add = strv_from_json(json_object_get(params, "cap_add"));
@@ -239,6 +241,7 @@ spec_to_json(const struct ctr_spec *spec)
 	json_object_set_new(o, "seccomp",
 			    json_string(spec->seccomp_unconfined ? "unconfined" : "default"));
 	json_object_set_new(o, "userns", json_boolean(spec->userns));
+	resources_to_json(&spec->res, o);
 	return o;
 }
 
@@ -260,5 +263,6 @@ spec_free(struct ctr_spec *spec)
 	strv_free(spec->tmpfs);
 	strv_free(spec->cap_add);
 	strv_free(spec->cap_drop);
+	resources_free(&spec->res);
 	memset(spec, 0, sizeof(*spec));
 }

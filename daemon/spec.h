@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "error.h"
+#include "resources.h"
 
 enum net_mode { NET_NONE, NET_HOST };
 
@@ -38,6 +39,7 @@ struct ctr_spec {
 	uint64_t caps;		    /* the resulting set, 1 << CAP_* */
 	bool seccomp_unconfined;    /* no seccomp filter (seccomp.h) */
 	bool userns;		    /* a user namespace of its own (userns.h) */
+	struct ctr_resources res;   /* cgroup limits */
 };
 
 /* Fills spec from validated run params; -1 with CTR_E_INVALID_PARAMS. */
@@ -45,6 +47,8 @@ int spec_from_json(struct ctr_spec *spec, json_t *params, struct ctr_error *err)
 /* The params form of spec (what spec_from_json accepts). */
 json_t *spec_to_json(const struct ctr_spec *spec);
 void spec_free(struct ctr_spec *spec);
+/* An absolute path normalised lexically (no "//", "." or trailing "/"); NULL if it has "..". */
+char *spec_clean_path(const char *path);
 /* A JSON array of the strings of a NULL-terminated vector. */
 json_t *spec_strv_to_json(char *const *v);
 

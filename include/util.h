@@ -108,6 +108,14 @@ int time_parse_rfc3339(const char *s, int64_t *ns);
 int parse_u64(const char *s, uint64_t *out);
 int parse_i64(const char *s, int64_t *out);
 
+/*
+ * A size in bytes: digits with an optional b, k, m, g or t suffix (any case,
+ * powers of 1024, as docker's -m reads them). -1 if malformed or too big.
+ */
+int parse_size(const char *s, int64_t *bytes);
+/* "1.5GiB", "512MiB", "800KiB", "12B": the largest unit with a value >= 1. */
+char *format_bytes(uint64_t bytes);
+
 /* Signal by name ("TERM", "SIGTERM", "RTMIN+2") or number; -1 if unknown. */
 int signal_parse(const char *s);
 /* "TERM" for 15; NULL if the number has no name. */

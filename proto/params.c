@@ -18,6 +18,15 @@
 		NULL \
 	}
 
+/* Resource limits, for run and update (daemon/resources.h). */
+#define P_RESOURCES                                                                               \
+	{ "memory", PARAM_INT, 0, 0, INT64_MAX }, { "memory_swap", PARAM_INT, 0, -1, INT64_MAX }, \
+		{ "cpus", PARAM_NUMBER, 0, 0, 1024 }, { "cpu_shares", PARAM_INT, 0, 0, 262144 },  \
+		{ "cpuset_cpus", PARAM_STRING, 0, .max_len = 256 },                               \
+	{                                                                                         \
+		"pids_limit", PARAM_INT, 0, -1, 4194304                                           \
+	}
+
 static const struct param_spec none[] = { P_END };
 
 static const struct param_spec mount_fields[] = {
@@ -37,7 +46,7 @@ static const struct param_spec tty_size_fields[] = {
 };
 
 static const struct param_spec run_params[] = {
-	{ "image", PARAM_STRING, PARAM_NONEMPTY, .max_len = 255 },
+	{ "image", PARAM_STRING, PARAM_NONEMPTY, .max_len = 128 },
 	{ "rootfs", PARAM_STRING, PARAM_ABSPATH },
 	{ "command", PARAM_STRINGS, PARAM_NONEMPTY, .max_len = 128 * KiB, .max_items = 4096 },
 	{ "name", PARAM_STRING, PARAM_NONEMPTY, .max_len = 128 },
@@ -58,6 +67,13 @@ static const struct param_spec run_params[] = {
 	{ "cap_drop", PARAM_STRINGS, 0, .max_len = 64, .max_items = 64 },
 	{ "seccomp", PARAM_STRING, .choices = seccomp_modes },
 	{ "userns", PARAM_BOOL },
+	P_RESOURCES,
+	P_END,
+};
+
+static const struct param_spec update_params[] = {
+	P_ID,
+	P_RESOURCES,
 	P_END,
 };
 
@@ -82,6 +98,12 @@ static const struct param_spec ps_params[] = {
 
 static const struct param_spec id_params[] = {
 	P_ID,
+	P_END,
+};
+
+static const struct param_spec stats_params[] = {
+	{ "ids", PARAM_STRINGS, 0, .max_len = 256, .max_items = 4096 },
+	{ "all", PARAM_BOOL },
 	P_END,
 };
 
@@ -116,15 +138,16 @@ static const struct {
 	const char *method;
 	const struct param_spec *params;
 } schemas[] = {
-	{ "version", none },	  { "run", run_params },   { "ps", ps_params },
-	{ "inspect", id_params }, { "stop", stop_params }, { "kill", kill_params },
-	{ "rm", rm_params },	  { "wait", id_params },   { "logs", logs_params },
-	{ "exec", exec_params },  { "images", none },
+	{ "version", none },	   { "run", run_params },   { "ps", ps_params },
+	{ "inspect", id_params },  { "stop", stop_params }, { "kill", kill_params },
+	{ "rm", rm_params },	   { "wait", id_params },   { "logs", logs_params },
+	{ "exec", exec_params },   { "images", none },	    { "update", update_params },
+	{ "stats", stats_params }, { "pause", id_params },  { "unpause", id_params },
 };
 
 const char *const params_methods[] = {
-	"version", "run",  "ps",   "inspect", "stop",	"kill",
-	"rm",	   "wait", "logs", "exec",    "images", NULL,
+	"version", "run",  "ps",     "inspect", "stop",	 "kill",  "rm",	     "wait",
+	"logs",	   "exec", "images", "update",	"stats", "pause", "unpause", NULL,
 };
 
 const struct param_spec *

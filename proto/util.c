@@ -203,6 +203,68 @@ parse_i64(const char *s, int64_t *out)
 	return 0;
 }
 
+int
+parse_size(const char *s, int64_t *bytes)
+{
+	char *end;
+	int shift = 0;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	switch (*end) {
+	case '\0':
+		break;
+	case 'b':
+	case 'B':
+		shift = 0, end++;
+		break;
+	case 'k':
+	case 'K':
+		shift = 10, end++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20, end++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30, end++;
+		break;
+	case 't':
+	case 'T':
+		shift = 40, end++;
+		break;
+	default:
+		return -1;
+	}
+	/* "512mb", "1gb", "1GiB" are common spellings of the same. */
+	if (shift > 0 && (strcasecmp(end, "b") == 0 || strcasecmp(end, "ib") == 0))
+		end += strlen(end);
+	if (*end != '\0' || v > (unsigned long long)(INT64_MAX >> shift))
+		return -1;
+	*bytes = (int64_t)(v << shift);
+	return 0;
+}
+
+char *
+format_bytes(uint64_t bytes)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)bytes;
+	size_t u = 0;
+
+	while (v >= 1024 && u + 1 < ARRAY_SIZE(units)) {
+		v /= 1024;
+		u++;
+	}
+	return u == 0 ? xasprintf("%lluB", (unsigned long long)bytes)
+		      : xasprintf("%.4g%s", v, units[u]);
+}
+
 static const struct {
 	const char *name;
 	int sig;
