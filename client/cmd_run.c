@@ -79,6 +79,13 @@ parse_run(const struct verb *v, int argc, char **argv, json_t *p)
 		{ "cap-drop", required_argument, NULL, OPT_CAP_DROP },
 		{ "security-opt", required_argument, NULL, OPT_SECURITY_OPT },
 		{ "userns", no_argument, NULL, OPT_USERNS },
+		/* The resource flags, as ctrctl_resource_option() knows them. */
+		{ "memory", required_argument, NULL, 'm' },
+		{ "memory-swap", required_argument, NULL, 0x1001 },
+		{ "cpus", required_argument, NULL, 0x1002 },
+		{ "cpu-shares", required_argument, NULL, 'c' },
+		{ "cpuset-cpus", required_argument, NULL, 0x1003 },
+		{ "pids-limit", required_argument, NULL, 0x1004 },
 		{ "help", no_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -92,7 +99,7 @@ parse_run(const struct verb *v, int argc, char **argv, json_t *p)
 	json_object_set_new(p, "cap_add", cap_add);
 	json_object_set_new(p, "cap_drop", cap_drop);
 	/* "+": the first non-option is the image; what follows belongs to the command. */
-	while ((c = ctrctl_getopt(v, argc, argv, "+dith:e:w:u:v:", opts)) != -1) {
+	while ((c = ctrctl_getopt(v, argc, argv, "+dith:e:w:u:v:m:c:", opts)) != -1) {
 		switch (c) {
 		case 'd':
 			json_object_set_new(p, "detach", json_true());
@@ -179,6 +186,12 @@ parse_run(const struct verb *v, int argc, char **argv, json_t *p)
 			break;
 		}
 		default:
+			switch (ctrctl_resource_option(v, c, optarg, p)) {
+			case 1:
+				continue;
+			case -1:
+				return -1;
+			}
 			fprintf(stderr, "See 'ctrctl run --help'.\n");
 			return -1;
 		}

@@ -273,3 +273,44 @@ cmd_version(const struct verb *v, int argc, char **argv)
 	       json_string_value(json_object_get(r, "kernel")));
 	return 0;
 }
+
+int
+cmd_pause(const struct verb *v, int argc, char **argv)
+{
+	if (no_options(v, argc, argv) < 0)
+		return EXIT_FAILED;
+	return for_each_container(v, argc, argv, "pause", NULL, print_arg, NULL);
+}
+
+int
+cmd_unpause(const struct verb *v, int argc, char **argv)
+{
+	if (no_options(v, argc, argv) < 0)
+		return EXIT_FAILED;
+	return for_each_container(v, argc, argv, "unpause", NULL, print_arg, NULL);
+}
+
+int
+cmd_update(const struct verb *v, int argc, char **argv)
+{
+	json_auto_t *extra = json_object();
+	struct option opts[8];
+	int c;
+
+	/* The resource flags and --help. */
+	memcpy(opts, ctrctl_resource_options, 6 * sizeof(struct option));
+	opts[6] = (struct option){ "help", no_argument, NULL, 'H' };
+	opts[7] = (struct option){ NULL, 0, NULL, 0 };
+	while ((c = ctrctl_getopt(v, argc, argv, "m:c:", opts)) != -1) {
+		int r = ctrctl_resource_option(v, c, optarg, extra);
+		if (r < 0)
+			return EXIT_FAILED;
+		if (r == 0) {
+			fprintf(stderr, "See 'ctrctl update --help'.\n");
+			return EXIT_FAILED;
+		}
+	}
+	if (json_object_size(extra) == 0)
+		return ctrctl_usage_error(v, "\"update\" needs at least one limit to change");
+	return for_each_container(v, argc, argv, "update", extra, print_arg, NULL);
+}

@@ -39,7 +39,7 @@ static const struct verb verbs[] = {
 	  "      --cap-add CAP       add a capability (CAP_NET_ADMIN or NET_ADMIN; ALL)\n"
 	  "      --cap-drop CAP      drop one of the default capabilities (ALL for all)\n"
 	  "      --security-opt seccomp=unconfined  run without the default seccomp filter\n"
-	  "      --userns            map the container's root to an unprivileged host range\n" },
+	  "      --userns            map the container's root to an unprivileged host range\n" CTRCTL_RESOURCE_HELP },
 	{ "exec", cmd_exec, "[OPTIONS] CTR COMMAND [ARG...]",
 	  "Run a command in a running container",
 	  "  -d, --detach            run in the background and print the exec id\n"
@@ -71,8 +71,75 @@ static const struct verb verbs[] = {
 	{ "images", cmd_images, "[OPTIONS]", "List images",
 	  "  -q, --quiet             only show names\n"
 	  "      --json              print the daemon's JSON\n" },
+	{ "stats", cmd_stats, "[OPTIONS] [CTR...]", "Show containers' resource usage",
+	  "  -a, --all               all containers (default: running ones)\n"
+	  "      --no-stream         print one table and exit\n"
+	  "      --json              print the daemon's JSON (one sample)\n" },
+	{ "pause", cmd_pause, "CTR...", "Freeze every process of containers", "" },
+	{ "unpause", cmd_unpause, "CTR...", "Thaw paused containers", "" },
+	{ "update", cmd_update, "[OPTIONS] CTR...", "Change the resource limits of containers",
+	  CTRCTL_RESOURCE_HELP },
 	{ "version", cmd_version, "", "Show the client and daemon versions", "" },
 };
+
+const struct option ctrctl_resource_options[] = {
+	{ "memory", required_argument, NULL, 'm' },
+	{ "memory-swap", required_argument, NULL, 0x1001 },
+	{ "cpus", required_argument, NULL, 0x1002 },
+	{ "cpu-shares", required_argument, NULL, 'c' },
+	{ "cpuset-cpus", required_argument, NULL, 0x1003 },
+	{ "pids-limit", required_argument, NULL, 0x1004 },
+	{ NULL, 0, NULL, 0 },
+};
+
+int
+ctrctl_resource_option(const struct verb *v, int c, const char *arg, json_t *params)
+{
+	int64_t n;
+	char *end;
+
+	switch (c) {
+	case 'm':
+		if (parse_size(arg, &n) < 0)
+			return ctrctl_usage_error(
+				       v, "invalid --memory \"%s\": bytes, or with k, m or g", arg),
+			       -1;
+		json_object_set_new(params, "memory", json_integer(n));
+		return 1;
+	case 0x1001:
+		if (strcmp(arg, "-1") == 0)
+			n = -1;
+		else if (parse_size(arg, &n) < 0)
+			return ctrctl_usage_error(v, "invalid --memory-swap \"%s\"", arg), -1;
+		json_object_set_new(params, "memory_swap", json_integer(n));
+		return 1;
+	case 0x1002: {
+		errno = 0;
+		double cpus = strtod(arg, &end);
+		if (errno != 0 || end == arg || *end != '\0' || cpus < 0)
+			return ctrctl_usage_error(v, "invalid --cpus \"%s\": a number like 1.5",
+						  arg),
+			       -1;
+		json_object_set_new(params, "cpus", json_real(cpus));
+		return 1;
+	}
+	case 'c':
+		if (parse_i64(arg, &n) < 0 || n < 0)
+			return ctrctl_usage_error(v, "invalid --cpu-shares \"%s\"", arg), -1;
+		json_object_set_new(params, "cpu_shares", json_integer(n));
+		return 1;
+	case 0x1003:
+		json_object_set_new(params, "cpuset_cpus", json_string(arg));
+		return 1;
+	case 0x1004:
+		if (parse_i64(arg, &n) < 0 || n < -1)
+			return ctrctl_usage_error(v, "invalid --pids-limit \"%s\"", arg), -1;
+		/* docker: 0 or -1 mean no limit. */
+		json_object_set_new(params, "pids_limit", json_integer(n == 0 ? -1 : n));
+		return 1;
+	}
+	return 0;
+}
 
 void
 ctrctl_error(const char *fmt, ...)

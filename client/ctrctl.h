@@ -49,6 +49,26 @@ int ctrctl_run_failed(const struct ctr_error *err);
 int cmd_run(const struct verb *v, int argc, char **argv);
 int cmd_exec(const struct verb *v, int argc, char **argv);
 int cmd_images(const struct verb *v, int argc, char **argv);
+int cmd_stats(const struct verb *v, int argc, char **argv);
+int cmd_pause(const struct verb *v, int argc, char **argv);
+int cmd_unpause(const struct verb *v, int argc, char **argv);
+int cmd_update(const struct verb *v, int argc, char **argv);
+
+/*
+ * The resource flags run and update share (-m, --memory-swap, --cpus,
+ * --cpu-shares, --cpuset-cpus, --pids-limit): if c is one of them, sets the
+ * param and returns 1; 0 if c is not; -1 after a usage error.
+ */
+int ctrctl_resource_option(const struct verb *v, int c, const char *arg, json_t *params);
+/* Their long options, for getopt tables (terminated by a zero entry). */
+extern const struct option ctrctl_resource_options[];
+#define CTRCTL_RESOURCE_HELP                                                                  \
+	"  -m, --memory BYTES      memory limit (512m, 1g)\n"                                 \
+	"      --memory-swap BYTES memory plus swap (-1: unlimited swap; default twice -m)\n" \
+	"      --cpus N            CPU time, in CPUs (1.5)\n"                                 \
+	"  -c, --cpu-shares N      relative CPU weight (default 1024)\n"                      \
+	"      --cpuset-cpus LIST  the CPUs it may use (0-1,3)\n"                             \
+	"      --pids-limit N      most processes at once (default 4096; -1: no limit)\n"
 int cmd_ps(const struct verb *v, int argc, char **argv);
 int cmd_inspect(const struct verb *v, int argc, char **argv);
 int cmd_stop(const struct verb *v, int argc, char **argv);

@@ -52,12 +52,13 @@ format_status(json_t *ctr, int64_t now_ns)
 	const char *state = json_string_value(json_object_get(ctr, "state"));
 	int64_t ns;
 
-	if (state != NULL && strcmp(state, "running") == 0) {
+	if (state != NULL && (strcmp(state, "running") == 0 || strcmp(state, "paused") == 0)) {
 		const char *started = json_string_value(json_object_get(ctr, "started_at"));
+		const char *paused = strcmp(state, "paused") == 0 ? " (Paused)" : "";
 		if (started == NULL || time_parse_rfc3339(started, &ns) < 0)
-			return xstrdup("Up");
+			return xasprintf("Up%s", paused);
 		_cleanup_free_ char *d = format_duration(now_ns - ns);
-		return xasprintf("Up %s", d);
+		return xasprintf("Up %s%s", d, paused);
 	}
 	if (state != NULL && strcmp(state, "exited") == 0) {
 		json_t *code = json_object_get(ctr, "exit_code");

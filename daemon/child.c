@@ -310,12 +310,27 @@ fail:
 	return -1;
 }
 
+/* The daemon keeps itself out of the OOM killer's way; its containers do not. */
+static void
+set_oom_score(int adj)
+{
+	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	char buf[16];
+	int n = snprintf(buf, sizeof(buf), "%d", adj);
+
+	if (fd >= 0) {
+		(void)write_all(fd, buf, (size_t)n);
+		close(fd);
+	}
+}
+
 void
 child_start_process(const struct process_spec *ps)
 {
 	struct ctr_error err = CTR_ERROR_INIT;
 	char **env = NULL;
 
+	set_oom_score(ps->oom_score_adj);
 	umask(0);
 	if (prepare_process(ps, &env, &err) < 0) {
 		ctr_error_prefix(&err, "%s", ps->what);
@@ -427,6 +442,7 @@ child_run(const struct child_args *a)
 		.caps = spec->caps,
 		.seccomp = !spec->seccomp_unconfined,
 		.userns = (a->clone_flags & CLONE_NEWUSER) != 0,
+		.oom_score_adj = a->ctr->d->container_oom_score_adj,
 	};
 	if (setup_container(a, ps.hostname, &err) < 0) {
 		ctr_error_prefix(&err, "start container");

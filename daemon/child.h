@@ -35,14 +35,15 @@ struct process_spec {
 	const char *hostname; /* for $HOSTNAME */
 	bool tty;
 	unsigned short tty_rows, tty_cols;
-	bool console;	/* -t for the init: the terminal is /dev/console too */
-	int pty_sock;	/* -t: where the master goes (SYNC_PTY) */
-	int stdio[3];	/* without -t */
-	int sync_fd;	/* errors go here; close-on-exec, so EOF means execve succeeded */
-	bool pdeathsig; /* die with the parent (the init dies with its monitor) */
-	uint64_t caps;	/* capability set (caps.h) */
-	bool seccomp;	/* load the default filter (seccomp.h) */
-	bool userns;	/* in a user namespace: setgroups is denied there */
+	bool console;	   /* -t for the init: the terminal is /dev/console too */
+	int pty_sock;	   /* -t: where the master goes (SYNC_PTY) */
+	int stdio[3];	   /* without -t */
+	int sync_fd;	   /* errors go here; close-on-exec, so EOF means execve succeeded */
+	bool pdeathsig;	   /* die with the parent (the init dies with its monitor) */
+	uint64_t caps;	   /* capability set (caps.h) */
+	bool seccomp;	   /* load the default filter (seccomp.h) */
+	bool userns;	   /* in a user namespace: setgroups is denied there */
+	int oom_score_adj; /* the daemon keeps itself below its containers */
 };
 
 /* User, environment, terminal or stdio, session, fds, cwd, execve; reports any failure. */

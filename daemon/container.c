@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include "caps.h"
+#include "cgroup.h"
 #include "container.h"
 #include "exec.h"
 #include "fsutil.h"
@@ -34,6 +35,12 @@ const char *
 container_state_name(enum ctr_state state)
 {
 	return state_names[state];
+}
+
+const char *
+container_status(const struct container *ctr)
+{
+	return ctr->paused && ctr->state == CTR_RUNNING ? "paused" : state_names[ctr->state];
 }
 
 static void
@@ -228,7 +235,7 @@ json_t *
 container_to_json(const struct container *ctr, bool full)
 {
 	json_t *o = json_pack("{s:s,s:s,s:s}", "id", ctr->id, "name", ctr->name, "state",
-			      container_state_name(ctr->state));
+			      container_status(ctr));
 
 	json_object_set_new(o, "pid",
 			    ctr->state == CTR_RUNNING ? json_integer(ctr->init.pid) : json_null());
@@ -274,6 +281,7 @@ container_save(struct container *ctr, struct ctr_error *err)
 	json_t *o = container_to_json(ctr, false);
 
 	json_object_set_new(o, "version", json_integer(1));
+	json_object_set_new(o, "paused", json_boolean(ctr->paused));
 	json_object_set_new(o, "spec", spec_to_json(&ctr->spec));
 	json_object_set_new(o, "init", proc_ref_to_json(&ctr->init));
 	json_object_set_new(o, "monitor", proc_ref_to_json(&ctr->monitor));
@@ -373,6 +381,19 @@ reply_error(struct waiter *w, void *arg)
 
 static void container_exited(struct container *ctr, const struct exit_status *st);
 
+/*
+ * Whether the OOM killer ended it: the cgroup's own counter says so (it
+ * outlives the processes until rm), not a guess from SIGKILL.
+ */
+static void
+check_oom(struct container *ctr, struct exit_status *st)
+{
+	uint64_t kills = 0;
+
+	if (cgroup_oom_kills(&ctr->d->cgroups, ctr->id, &kills) == 0 && kills > 0)
+		st->oom_killed = true;
+}
+
 /* The monitor is gone: read what it recorded, or make sense of its absence. */
 static void
 monitor_exited_cb(evutil_socket_t fd, short what, void *arg)
@@ -398,6 +419,7 @@ monitor_exited_cb(evutil_socket_t fd, short what, void *arg)
 		free(ctr->error);
 		ctr->error = xstrdup("the monitor process died");
 	}
+	check_oom(ctr, &st);
 	container_exited(ctr, &st);
 }
 
@@ -474,10 +496,52 @@ container_exited(struct container *ctr, const struct exit_status *st)
 }
 
 int
+container_pause(struct container *ctr, bool pause, struct ctr_error *err)
+{
+	if (ctr->state != CTR_RUNNING)
+		return ctr_error_set(err, CTR_E_STATE, 0, "container %s is not running", ctr->name);
+	if (ctr->paused == pause)
+		return ctr_error_set(err, CTR_E_STATE, 0, "container %s is %s", ctr->name,
+				     pause ? "already paused" : "not paused");
+	if (cgroup_freeze(&ctr->d->cgroups, ctr->id, pause, err) < 0)
+		return ctr_error_prefix(err, "%s %s", pause ? "pause" : "unpause", ctr->name);
+	ctr->paused = pause;
+	(void)container_save(ctr, NULL);
+	log_info("%.12s (%s): %s", ctr->id, ctr->name, pause ? "paused" : "unpaused");
+	return 0;
+}
+
+int
+container_update(struct container *ctr, json_t *params, struct ctr_error *err)
+{
+	struct ctr_resources res = ctr->spec.res;
+
+	res.cpuset_cpus = res.cpuset_cpus ? xstrdup(res.cpuset_cpus) : NULL;
+	if (resources_from_json(&res, params, err) < 0) {
+		resources_free(&res);
+		return -1;
+	}
+	/* Only a running container has groups to change; a stopped one keeps the new values. */
+	if (ctr->state == CTR_RUNNING &&
+	    cgroup_set_resources(&ctr->d->cgroups, ctr->id, &res, err) < 0) {
+		resources_free(&res);
+		(void)cgroup_set_resources(&ctr->d->cgroups, ctr->id, &ctr->spec.res, NULL);
+		return ctr_error_prefix(err, "update %s", ctr->name);
+	}
+	resources_free(&ctr->spec.res);
+	ctr->spec.res = res;
+	(void)container_save(ctr, NULL);
+	return 0;
+}
+
+int
 container_signal(struct container *ctr, int sig, struct ctr_error *err)
 {
 	if (ctr->state != CTR_RUNNING)
 		return ctr_error_set(err, CTR_E_STATE, 0, "container %s is not running", ctr->name);
+	/* A frozen process cannot act on a signal: thaw it, as docker does for kill and stop. */
+	if (ctr->paused && container_pause(ctr, false, err) < 0)
+		return -1;
 	if (proc_ref_signal(&ctr->init, sig) < 0) {
 		if (errno == ESRCH)
 			return ctr_error_set(err, CTR_E_STATE, 0, "container %s is not running",
@@ -611,19 +675,22 @@ restore_one(struct ctrd *d, const char *id, struct ctr_error *err)
 
 	json_int_t pid = 0, start = 0;
 	if (strcmp(state, "exited") == 0) {
-		_cleanup_free_ char *exit_path = xasprintf("%s/exit", ctr->dir);
+		/* What we recorded at the exit (OOM included) is the whole story. */
+		json_t *code = json_object_get(o, "exit_code"), *sig = json_object_get(o, "signal");
+		const char *finished = json_string_value(json_object_get(o, "finished_at"));
 		ctr->state = CTR_EXITED;
-		if (read_exit_file(exit_path, &ctr->exit) < 0) {
-			json_t *code = json_object_get(o, "exit_code");
-			ctr->exit.exit_code = json_is_integer(code) ? (int)json_integer_value(code)
-								    : 255;
-		}
+		ctr->exit.exit_code = json_is_integer(code) ? (int)json_integer_value(code) : 255;
+		ctr->exit.signal = json_is_integer(sig) ? (int)json_integer_value(sig) : 0;
+		ctr->exit.oom_killed = json_is_true(json_object_get(o, "oom_killed"));
+		if (finished == NULL || time_parse_rfc3339(finished, &ctr->exit.finished_at) < 0)
+			ctr->exit.finished_at = time_now_ns();
 	} else if (json_unpack(mon, "{s:I,s:I}", "pid", &pid, "start_time", &start) == 0 &&
 		   proc_ref_open(&ctr->monitor, (pid_t)pid, (uint64_t)start) == 0) {
 		/* The monitor still runs: so does (or did, a moment ago) the container. */
 		if (json_unpack(init, "{s:I,s:I}", "pid", &pid, "start_time", &start) == 0)
 			(void)proc_ref_open(&ctr->init, (pid_t)pid, (uint64_t)start);
 		ctr->state = CTR_RUNNING;
+		ctr->paused = json_is_true(json_object_get(o, "paused"));
 		watch_monitor(ctr);
 	} else {
 		/* The monitor is gone; its exit file says how the container ended, if it got that
@@ -635,6 +702,7 @@ restore_one(struct ctrd *d, const char *id, struct ctr_error *err)
 			ctr->exit.finished_at = time_now_ns();
 			ctr->error = xstrdup("lost while ctrd was not running");
 		}
+		check_oom(ctr, &ctr->exit);
 		(void)container_save(ctr, NULL);
 	}
 	json_decref(o);

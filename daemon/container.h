@@ -60,6 +60,7 @@ struct container {
 	char id[CTR_ID_LEN + 1];
 	char *name;
 	enum ctr_state state;
+	bool paused; /* CTR_RUNNING, frozen by `pause` */
 	struct ctr_spec spec;
 	int64_t created_at, started_at; /* ns since the epoch */
 	struct exit_status exit;	/* valid in CTR_EXITED */
@@ -96,7 +97,12 @@ void container_started(struct container *ctr, struct proc_ref *init);
 /* The spawn failed (and its processes are gone): fails the waiters and removes the container. */
 void container_start_failed(struct container *ctr, const struct ctr_error *err);
 
-/* Sends sig to the init; CTR_E_STATE unless running. */
+/* Freezes (pause) or thaws its processes; CTR_E_STATE unless running (and paused for thaw). */
+int container_pause(struct container *ctr, bool pause, struct ctr_error *err);
+/* Applies the resource members of params to the spec and, while it runs, to its cgroup. */
+int container_update(struct container *ctr, json_t *params, struct ctr_error *err);
+
+/* Sends sig to the init (thawing a paused container first); CTR_E_STATE unless running. */
 int container_signal(struct container *ctr, int sig, struct ctr_error *err);
 /* Sends sig now and SIGKILL after timeout seconds if it is still running. */
 int container_stop(struct container *ctr, int sig, int timeout, struct ctr_error *err);
@@ -117,5 +123,7 @@ void container_restore_all(struct ctrd *d);
 void container_free_all(struct ctrd *d);
 
 const char *container_state_name(enum ctr_state state);
+/* "paused" for a paused container, else its state's name. */
+const char *container_status(const struct container *ctr);
 
 #endif

@@ -50,8 +50,9 @@ struct ctrd {
 	struct event *inotify_ev;
 	struct log_stream_list log_streams;
 
-	unsigned long clone_flags; /* namespaces every container is cloned into */
-	bool cgroupns;		   /* the kernel has cgroup namespaces: the init unshares one */
+	unsigned long clone_flags;   /* namespaces every container is cloned into */
+	bool cgroupns;		     /* the kernel has cgroup namespaces: the init unshares one */
+	int container_oom_score_adj; /* for every container process: well above ours */
 	struct cgroups cgroups;
 	struct userns_range userns; /* the host ids --userns containers map to */
 	char *userns_error;	    /* why there is none: --userns is refused with this */

@@ -178,6 +178,7 @@ exec_helper(struct exec_args *x, int sync_fd)
 			.caps = ctr->spec.caps,
 			.seccomp = !ctr->spec.seccomp_unconfined,
 			.userns = ctr->spec.userns,
+			.oom_score_adj = ctr->d->container_oom_score_adj,
 		};
 		child_start_process(&ps);
 	}
@@ -493,6 +494,9 @@ exec_start(struct conn *c, json_t *id, struct container *ctr, json_t *params, in
 
 	if (ctr->state != CTR_RUNNING || !proc_ref_alive(&ctr->init))
 		return ctr_error_set(err, CTR_E_STATE, 0, "container %s is not running", ctr->name);
+	if (ctr->paused)
+		return ctr_error_set(err, CTR_E_STATE, 0,
+				     "container %s is paused: unpause it first", ctr->name);
 	if (exec_args_from(&x, ctr, params, nfds, err) < 0) {
 		exec_args_clear(&x);
 		return -1;

@@ -219,6 +219,26 @@ prepare(struct ctrd *d, struct ctr_error *err)
 	if (cgroup_init(&d->cgroups, d->cgroup_parent, err) < 0)
 		return -1;
 
+	/*
+	 * When memory runs out, the OOM killer should take a container, not the
+	 * daemon that tracks them all; containers start back at 0 (child.c).
+	 */
+	_cleanup_free_ char *adj = NULL;
+	if (fs_read_file("/proc/self/oom_score_adj", 64, &adj, NULL) == 0 && atoi(adj) > -500) {
+		int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+		/* Lowering it takes CAP_SYS_RESOURCE, which some sandboxes withhold. */
+		if (fd < 0 || write_all(fd, "-500", 4) < 0)
+			log_info("oom_score_adj stays %d: %s", atoi(adj), strerror(errno));
+		closep(&fd);
+		free(adj);
+		adj = NULL;
+	}
+	/* Containers sit 500 above us whatever we got; 0 in the usual case, as docker's do. */
+	int own = adj == NULL && fs_read_file("/proc/self/oom_score_adj", 64, &adj, NULL) == 0
+			  ? atoi(adj)
+			  : -500;
+	d->container_oom_score_adj = own + 500 > 1000 ? 1000 : own + 500 < 0 ? 0 : own + 500;
+
 	/* Many clients and containers mean many fds: take what the hard limit allows. */
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 
+#include "cgroup.h"
 #include "container.h"
 #include "exec.h"
 #include "image.h"
@@ -138,10 +139,13 @@ method_rm(struct call *call, struct ctr_error *err)
 				     "container %s is %s: stop it first or remove it with force",
 				     ctr->name, container_state_name(ctr->state));
 	/* Kill now; the reply comes once it has exited and is removed. */
-	if (ctr->state == CTR_CREATED)
+	if (ctr->state == CTR_CREATED) {
 		spawn_cancel(ctr->spawn);
-	else
-		(void)proc_ref_signal(&ctr->init, SIGKILL);
+	} else {
+		_cleanup_error_ struct ctr_error ignored = CTR_ERROR_INIT;
+		/* Thaws a paused one first; one that is exiting already needs nothing. */
+		(void)container_signal(ctr, SIGKILL, &ignored);
+	}
 	container_add_waiter(ctr, WAITER_REMOVE, request_new(call->conn, call->id, NULL, NULL));
 	return 0;
 }
@@ -281,6 +285,82 @@ method_exec(struct call *call, struct ctr_error *err)
 }
 
 static int
+method_pause(struct call *call, struct ctr_error *err)
+{
+	struct container *ctr = selected(call, err);
+
+	if (ctr == NULL || container_pause(ctr, true, err) < 0)
+		return -1;
+	conn_reply(call->conn, call->id, json_pack("{s:s}", "id", ctr->id));
+	return 0;
+}
+
+static int
+method_unpause(struct call *call, struct ctr_error *err)
+{
+	struct container *ctr = selected(call, err);
+
+	if (ctr == NULL || container_pause(ctr, false, err) < 0)
+		return -1;
+	conn_reply(call->conn, call->id, json_pack("{s:s}", "id", ctr->id));
+	return 0;
+}
+
+static int
+method_update(struct call *call, struct ctr_error *err)
+{
+	struct container *ctr = selected(call, err);
+
+	if (ctr == NULL || container_update(ctr, call->params, err) < 0)
+		return -1;
+	json_t *r = json_pack("{s:s}", "id", ctr->id);
+	resources_to_json(&ctr->spec.res, r);
+	conn_reply(call->conn, call->id, r);
+	return 0;
+}
+
+/* One sample per container; the client computes CPU percentages from two. */
+static json_t *
+stats_of(struct ctrd *d, struct container *ctr)
+{
+	json_t *o = cgroup_stats(&d->cgroups, ctr->id);
+	_cleanup_free_ char *now = time_format_rfc3339(time_now_ns());
+
+	json_object_set_new(o, "id", json_string(ctr->id));
+	json_object_set_new(o, "name", json_string(ctr->name));
+	json_object_set_new(o, "state", json_string(container_status(ctr)));
+	json_object_set_new(o, "time", json_string(now));
+	json_object_set_new(o, "online_cpus", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
+	return o;
+}
+
+static int
+method_stats(struct call *call, struct ctr_error *err)
+{
+	json_t *ids = json_object_get(call->params, "ids");
+	bool all = params_bool(call->params, "all", false);
+	json_auto_t *list = json_array();
+	struct container *ctr;
+	size_t i;
+	json_t *id;
+
+	if (json_array_size(ids) > 0) {
+		json_array_foreach(ids, i, id) {
+			ctr = container_find(call->d, json_string_value(id), err);
+			if (ctr == NULL)
+				return -1;
+			json_array_append_new(list, stats_of(call->d, ctr));
+		}
+	} else {
+		TAILQ_FOREACH(ctr, &call->d->containers, entry)
+			if (all || ctr->state == CTR_RUNNING)
+				json_array_append_new(list, stats_of(call->d, ctr));
+	}
+	conn_reply(call->conn, call->id, json_pack("{s:O}", "stats", list));
+	return 0;
+}
+
+static int
 method_images(struct call *call, struct ctr_error *err)
 {
 	conn_reply(call->conn, call->id, json_pack("{s:o}", "images", image_list(call->d)));
@@ -303,6 +383,10 @@ static const struct method {
 	{ "logs", method_logs, 0 },
 	{ "images", method_images, 0 },
 	{ "exec", method_exec, METHOD_TAKES_FDS },
+	{ "pause", method_pause, 0 },
+	{ "unpause", method_unpause, 0 },
+	{ "update", method_update, 0 },
+	{ "stats", method_stats, 0 },
 };
 
 void

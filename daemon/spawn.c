@@ -501,7 +501,8 @@ spawn_start_(struct container *ctr, int *stdio, struct ctr_error *err)
 	}
 	/* Removed with the container (container_remove), also after a failed start. */
 	_cleanup_(close_procs) int procs[CGROUP_MAX_HIERARCHIES + 1] = { -1 };
-	if (cgroup_create(&d->cgroups, ctr->id, procs, err) < 0)
+	if (cgroup_create(&d->cgroups, ctr->id, procs, err) < 0 ||
+	    cgroup_set_resources(&d->cgroups, ctr->id, &ctr->spec.res, err) < 0)
 		return -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return ctr_error_sys(err, errno, "socketpair");
