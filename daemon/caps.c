@@ -56,10 +56,14 @@ caps_parse(const char *name)
 		name += 4, len -= 4;
 	if (len == 0 || len + 5 > sizeof(buf))
 		return -1;
-	/* libcap knows the lower-case "cap_chown" spelling. */
+	/* libcap knows the lower-case "cap_chown" spelling, and stops at what it does not. */
 	memcpy(buf, "cap_", 4);
-	for (size_t i = 0; i <= len; i++)
+	for (size_t i = 0; i < len; i++) {
+		if (!isalpha((unsigned char)name[i]) && name[i] != '_')
+			return -1;
 		buf[4 + i] = (char)tolower((unsigned char)name[i]);
+	}
+	buf[4 + len] = '\0';
 	if (cap_from_name(buf, &cap) < 0 || cap < 0 || cap > 63)
 		return -1;
 	return (int)cap;
@@ -93,6 +97,11 @@ apply_names(json_t *arr, const char *field, bool add, uint64_t *set, struct ctr_
 					     name ? name : "");
 		if (cap == -2)
 			continue; /* handled by the caller */
+		if (add && !(all_caps() & (UINT64_C(1) << cap)))
+			return ctr_error_set(
+				err, CTR_E_INVALID_PARAMS, 0,
+				"params.%s[%zu]: ctrd itself does not have \"%s\" to give", field,
+				i, name);
 		if (add)
 			*set |= UINT64_C(1) << cap;
 		else

@@ -24,17 +24,23 @@ userns_find_subid(const char *data, const char *user, uint32_t uid, uint32_t *st
 	for (const char *line = data; line != NULL && *line != '\0';) {
 		const char *nl = strchr(line, '\n');
 		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		if (len > 0 && line[len - 1] == '\r')
+			len--;
 		_cleanup_free_ char *copy = xstrndup(line, len);
-		char *save = NULL;
-		char *name = strtok_r(copy, ":", &save);
-		char *first = strtok_r(NULL, ":", &save);
-		char *n = strtok_r(NULL, ":\r", &save);
+		/* Exactly NAME:FIRST:COUNT, as shadow reads it: no empty fields, no more. */
+		char *rest = copy;
+		char *name = strsep(&rest, ":");
+		char *first = strsep(&rest, ":");
+		char *n = strsep(&rest, ":");
 		uint64_t s, c;
 		line = nl ? nl + 1 : NULL;
-		if (name == NULL || first == NULL || n == NULL || name[0] == '#' ||
+		if (first == NULL || n == NULL || rest != NULL || *name == '\0' || name[0] == '#' ||
 		    (strcmp(name, user) != 0 && strcmp(name, uidstr) != 0) ||
 		    parse_u64(first, &s) < 0 || parse_u64(n, &c) < 0 || c == 0 || s > UINT32_MAX ||
 		    c > UINT32_MAX - s)
+			continue;
+		/* Container root must never be host root. */
+		if (s == 0)
 			continue;
 		/* The first range big enough for a whole container, else the biggest. */
 		if (!found || (*count < WANT_IDS && c > *count)) {
