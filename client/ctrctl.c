@@ -75,6 +75,9 @@ static const struct verb verbs[] = {
 	  "  -a, --all               all containers (default: running ones)\n"
 	  "      --no-stream         print one table and exit\n"
 	  "      --json              print the daemon's JSON (one sample)\n" },
+	{ "events", cmd_events, "[OPTIONS]", "Print the daemon's events as they happen",
+	  "      --since TIME        first the kept events since TIME (RFC 3339)\n"
+	  "      --json              one JSON object per line\n" },
 	{ "pause", cmd_pause, "CTR...", "Freeze every process of containers", "" },
 	{ "unpause", cmd_unpause, "CTR...", "Thaw paused containers", "" },
 	{ "update", cmd_update, "[OPTIONS] CTR...", "Change the resource limits of containers",

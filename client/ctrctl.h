@@ -50,6 +50,7 @@ int cmd_run(const struct verb *v, int argc, char **argv);
 int cmd_exec(const struct verb *v, int argc, char **argv);
 int cmd_images(const struct verb *v, int argc, char **argv);
 int cmd_stats(const struct verb *v, int argc, char **argv);
+int cmd_events(const struct verb *v, int argc, char **argv);
 int cmd_pause(const struct verb *v, int argc, char **argv);
 int cmd_unpause(const struct verb *v, int argc, char **argv);
 int cmd_update(const struct verb *v, int argc, char **argv);

@@ -12,6 +12,7 @@
 #include "caps.h"
 #include "cgroup.h"
 #include "container.h"
+#include "events.h"
 #include "exec.h"
 #include "fsutil.h"
 #include "log.h"
@@ -175,6 +176,7 @@ container_create(struct ctrd *d, struct ctr_spec *spec, const char *name, struct
 	}
 	TAILQ_INSERT_HEAD(&d->containers, ctr, entry);
 	d->ncontainers++;
+	events_emit(d, "create", ctr, NULL);
 	return ctr;
 }
 
@@ -452,6 +454,7 @@ container_started(struct container *ctr, struct proc_ref *init)
 	(void)container_save(ctr, NULL);
 	watch_monitor(ctr);
 	log_info("%.12s (%s): running as pid %d", ctr->id, ctr->name, (int)ctr->init.pid);
+	events_emit(ctr->d, "start", ctr, json_pack("{s:i}", "pid", (int)ctr->init.pid));
 	waiters_finish(ctr, WAITER_START, reply_started, NULL);
 }
 
@@ -484,6 +487,9 @@ container_exited(struct container *ctr, const struct exit_status *st)
 	proc_ref_close(&ctr->init);
 	proc_ref_close(&ctr->monitor);
 	log_info("%.12s (%s): exited with code %d", ctr->id, ctr->name, st->exit_code);
+	if (st->oom_killed)
+		events_emit(ctr->d, "oom", ctr, NULL);
+	events_emit(ctr->d, "die", ctr, exit_status_to_json(st));
 	logs_container_exited(ctr);
 	if (!ctr->spec.rm)
 		(void)container_save(ctr, NULL);
@@ -591,6 +597,7 @@ container_remove(struct container *ctr)
 {
 	_cleanup_error_ struct ctr_error err = CTR_ERROR_INIT;
 
+	events_emit(ctr->d, "rm", ctr, NULL);
 	logs_container_removed(ctr);
 	exec_container_removed(ctr);
 	if (cgroup_destroy(&ctr->d->cgroups, ctr->id, &err) < 0) {

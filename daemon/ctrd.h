@@ -17,6 +17,7 @@ struct conn;
 struct container;
 
 struct log_stream;
+struct events;
 
 TAILQ_HEAD(conn_list, conn);
 TAILQ_HEAD(container_list, container);
@@ -49,6 +50,7 @@ struct ctrd {
 	int inotify_fd; /* for logs --follow */
 	struct event *inotify_ev;
 	struct log_stream_list log_streams;
+	struct events *events; /* the event stream (events.c) */
 
 	unsigned long clone_flags;   /* namespaces every container is cloned into */
 	bool cgroupns;		     /* the kernel has cgroup namespaces: the init unshares one */

@@ -15,6 +15,7 @@
 
 #include "cgroup.h"
 #include "child.h"
+#include "events.h"
 #include "exec.h"
 #include "log.h"
 #include "params.h"
@@ -321,6 +322,9 @@ exec_finish(struct exec_proc *e)
 	e->started_at = time_now_ns();
 	LIST_INSERT_HEAD(&e->ctr->execs, e, entry);
 	log_debug("%.12s: exec %s running as pid %d", e->ctr->id, e->id, (int)e->proc.pid);
+	events_emit(e->d, "exec", e->ctr,
+		    json_pack("{s:s,s:i,s:o}", "exec_id", e->id, "pid", (int)e->proc.pid, "command",
+			      spec_strv_to_json(e->command)));
 	json_t *result = json_pack("{s:s,s:s,s:i}", "id", e->ctr->id, "exec_id", e->id, "pid",
 				   (int)e->proc.pid);
 	if (e->start != NULL) {

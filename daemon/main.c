@@ -18,6 +18,7 @@
 #include <sys/un.h>
 
 #include "container.h"
+#include "events.h"
 #include "fsutil.h"
 #include "log.h"
 #include "logs.h"
@@ -314,6 +315,7 @@ main(int argc, char **argv)
 		log_error("cannot create the event loop");
 		return 1;
 	}
+	events_init(&d);
 	if (logs_init(&d, &err) < 0) {
 		log_error("%s", err.msg);
 		return 1;
@@ -343,6 +345,7 @@ main(int argc, char **argv)
 	server_stop_listening(&d);
 	container_free_all(&d);
 	logs_shutdown(&d);
+	events_fini(&d);
 	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
 		event_free(sigs[i]);
 	/* Let deferred frees (closed connections) run before the base goes. */

@@ -14,6 +14,7 @@
 
 #include "cgroup.h"
 #include "container.h"
+#include "events.h"
 #include "exec.h"
 #include "image.h"
 #include "log.h"
@@ -93,8 +94,10 @@ method_kill(struct call *call, struct ctr_error *err)
 
 	if (ctr == NULL)
 		return -1;
-	if (container_signal(ctr, params_signal(call->params, "signal", SIGKILL), err) < 0)
+	int sig = params_signal(call->params, "signal", SIGKILL);
+	if (container_signal(ctr, sig, err) < 0)
 		return -1;
+	events_emit(call->d, "kill", ctr, json_pack("{s:i}", "signal", sig));
 	conn_reply(call->conn, call->id, json_pack("{s:s}", "id", ctr->id));
 	return 0;
 }
@@ -116,6 +119,7 @@ method_stop(struct call *call, struct ctr_error *err)
 	if (container_stop(ctr, params_signal(call->params, "signal", SIGTERM),
 			   (int)params_int(call->params, "timeout", 10), err) < 0)
 		return -1;
+	events_emit(call->d, "stop", ctr, NULL);
 	container_add_waiter(ctr, WAITER_STOP, request_new(call->conn, call->id, NULL, NULL));
 	return 0;
 }
@@ -291,6 +295,7 @@ method_pause(struct call *call, struct ctr_error *err)
 
 	if (ctr == NULL || container_pause(ctr, true, err) < 0)
 		return -1;
+	events_emit(call->d, "pause", ctr, NULL);
 	conn_reply(call->conn, call->id, json_pack("{s:s}", "id", ctr->id));
 	return 0;
 }
@@ -302,6 +307,7 @@ method_unpause(struct call *call, struct ctr_error *err)
 
 	if (ctr == NULL || container_pause(ctr, false, err) < 0)
 		return -1;
+	events_emit(call->d, "unpause", ctr, NULL);
 	conn_reply(call->conn, call->id, json_pack("{s:s}", "id", ctr->id));
 	return 0;
 }
@@ -361,6 +367,19 @@ method_stats(struct call *call, struct ctr_error *err)
 }
 
 static int
+method_events(struct call *call, struct ctr_error *err)
+{
+	const char *since = params_str(call->params, "since", NULL);
+	int64_t since_ns = 0;
+
+	if (since != NULL && time_parse_rfc3339(since, &since_ns) < 0)
+		return ctr_error_set(
+			err, CTR_E_INVALID_PARAMS, 0,
+			"params.since: expected an RFC 3339 time like 2026-11-29T04:12:24Z");
+	return events_subscribe(call->conn, call->id, since_ns, err);
+}
+
+static int
 method_images(struct call *call, struct ctr_error *err)
 {
 	conn_reply(call->conn, call->id, json_pack("{s:o}", "images", image_list(call->d)));
@@ -387,6 +406,7 @@ static const struct method {
 	{ "unpause", method_unpause, 0 },
 	{ "update", method_update, 0 },
 	{ "stats", method_stats, 0 },
+	{ "events", method_events, 0 },
 };
 
 void

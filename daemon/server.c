@@ -234,6 +234,12 @@ conn_uid(const struct conn *c)
 	return c->uid;
 }
 
+struct ctrd *
+conn_ctrd(const struct conn *c)
+{
+	return c->d;
+}
+
 struct request *
 request_new(struct conn *c, json_t *id, request_cancel_fn cancel, void *data)
 {

@@ -49,6 +49,7 @@ size_t conn_output_pending(const struct conn *c);
 /* Calls fn(arg) once the output queue has drained below low-water (for streaming). */
 void conn_on_drain(struct conn *c, void (*fn)(void *arg), void *arg);
 uid_t conn_uid(const struct conn *c);
+struct ctrd *conn_ctrd(const struct conn *c);
 
 /* Deferred replies. Each ends with request_reply, request_fail or request_free. */
 struct request *request_new(struct conn *c, json_t *id, request_cancel_fn cancel, void *data);

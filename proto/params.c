@@ -101,6 +101,11 @@ static const struct param_spec id_params[] = {
 	P_END,
 };
 
+static const struct param_spec events_params[] = {
+	{ "since", PARAM_STRING, PARAM_NONEMPTY, .max_len = 64 },
+	P_END,
+};
+
 static const struct param_spec stats_params[] = {
 	{ "ids", PARAM_STRINGS, 0, .max_len = 256, .max_items = 4096 },
 	{ "all", PARAM_BOOL },
@@ -138,16 +143,17 @@ static const struct {
 	const char *method;
 	const struct param_spec *params;
 } schemas[] = {
-	{ "version", none },	   { "run", run_params },   { "ps", ps_params },
-	{ "inspect", id_params },  { "stop", stop_params }, { "kill", kill_params },
-	{ "rm", rm_params },	   { "wait", id_params },   { "logs", logs_params },
-	{ "exec", exec_params },   { "images", none },	    { "update", update_params },
-	{ "stats", stats_params }, { "pause", id_params },  { "unpause", id_params },
+	{ "version", none },	     { "run", run_params },   { "ps", ps_params },
+	{ "inspect", id_params },    { "stop", stop_params }, { "kill", kill_params },
+	{ "rm", rm_params },	     { "wait", id_params },   { "logs", logs_params },
+	{ "exec", exec_params },     { "images", none },      { "update", update_params },
+	{ "stats", stats_params },   { "pause", id_params },  { "unpause", id_params },
+	{ "events", events_params },
 };
 
 const char *const params_methods[] = {
-	"version", "run",  "ps",     "inspect", "stop",	 "kill",  "rm",	     "wait",
-	"logs",	   "exec", "images", "update",	"stats", "pause", "unpause", NULL,
+	"version", "run",    "ps",     "inspect", "stop",  "kill",    "rm",	"wait", "logs",
+	"exec",	   "images", "update", "stats",	  "pause", "unpause", "events", NULL,
 };
 
 const struct param_spec *
