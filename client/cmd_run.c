@@ -58,6 +58,7 @@ parse_run(const struct verb *v, int argc, char **argv, json_t *p)
 		OPT_CAP_DROP,
 		OPT_SECURITY_OPT,
 		OPT_USERNS,
+		OPT_RESTART,
 	};
 	static const struct option opts[] = {
 		{ "detach", no_argument, NULL, 'd' },
@@ -79,6 +80,7 @@ parse_run(const struct verb *v, int argc, char **argv, json_t *p)
 		{ "cap-drop", required_argument, NULL, OPT_CAP_DROP },
 		{ "security-opt", required_argument, NULL, OPT_SECURITY_OPT },
 		{ "userns", no_argument, NULL, OPT_USERNS },
+		{ "restart", required_argument, NULL, OPT_RESTART },
 		/* The resource flags, as ctrctl_resource_option() knows them. */
 		{ "memory", required_argument, NULL, 'm' },
 		{ "memory-swap", required_argument, NULL, 0x1001 },
@@ -157,6 +159,9 @@ parse_run(const struct verb *v, int argc, char **argv, json_t *p)
 			break;
 		case OPT_NETWORK:
 			json_object_set_new(p, "network", json_string(optarg));
+			break;
+		case OPT_RESTART:
+			json_object_set_new(p, "restart", json_string(optarg));
 			break;
 		case OPT_USERNS:
 			json_object_set_new(p, "userns", json_true());

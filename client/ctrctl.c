@@ -39,7 +39,8 @@ static const struct verb verbs[] = {
 	  "      --cap-add CAP       add a capability (CAP_NET_ADMIN or NET_ADMIN; ALL)\n"
 	  "      --cap-drop CAP      drop one of the default capabilities (ALL for all)\n"
 	  "      --security-opt seccomp=unconfined  run without the default seccomp filter\n"
-	  "      --userns            map the container's root to an unprivileged host range\n" CTRCTL_RESOURCE_HELP },
+	  "      --userns            map the container's root to an unprivileged host range\n"
+	  "      --restart POLICY    no, on-failure[:N], always or unless-stopped\n" CTRCTL_RESOURCE_HELP },
 	{ "exec", cmd_exec, "[OPTIONS] CTR COMMAND [ARG...]",
 	  "Run a command in a running container",
 	  "  -d, --detach            run in the background and print the exec id\n"

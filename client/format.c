@@ -60,6 +60,12 @@ format_status(json_t *ctr, int64_t now_ns)
 		_cleanup_free_ char *d = format_duration(now_ns - ns);
 		return xasprintf("Up %s%s", d, paused);
 	}
+	if (state != NULL && strcmp(state, "restarting") == 0) {
+		json_t *code = json_object_get(ctr, "exit_code");
+		_cleanup_free_ char *ago =
+			format_ago(json_string_value(json_object_get(ctr, "finished_at")), now_ns);
+		return xasprintf("Restarting (%lld) %s", (long long)json_integer_value(code), ago);
+	}
 	if (state != NULL && strcmp(state, "exited") == 0) {
 		json_t *code = json_object_get(ctr, "exit_code");
 		_cleanup_free_ char *ago =

@@ -13,6 +13,7 @@
 #include "cgroup.h"
 #include "container.h"
 #include "events.h"
+#include "restart.h"
 #include "exec.h"
 #include "fsutil.h"
 #include "log.h"
@@ -41,7 +42,11 @@ container_state_name(enum ctr_state state)
 const char *
 container_status(const struct container *ctr)
 {
-	return ctr->paused && ctr->state == CTR_RUNNING ? "paused" : state_names[ctr->state];
+	if (ctr->paused && ctr->state == CTR_RUNNING)
+		return "paused";
+	if (ctr->state == CTR_EXITED && ctr->restart_timer != NULL)
+		return "restarting";
+	return state_names[ctr->state];
 }
 
 static void
@@ -258,6 +263,7 @@ container_to_json(const struct container *ctr, bool full)
 	json_object_set_new(o, "config", spec_to_json(&ctr->spec));
 	json_object_set_new(o, "capabilities", caps_to_json(ctr->spec.caps));
 	json_object_set_new(o, "execs", exec_list(ctr));
+	json_object_set_new(o, "restart_count", json_integer(ctr->restart_count));
 	json_object_set_new(o, "state_dir", json_string(ctr->dir));
 	json_object_set_new(o, "data_dir", json_string(ctr->data_dir));
 	json_object_set_new(o, "log_path",
@@ -284,6 +290,8 @@ container_save(struct container *ctr, struct ctr_error *err)
 
 	json_object_set_new(o, "version", json_integer(1));
 	json_object_set_new(o, "paused", json_boolean(ctr->paused));
+	json_object_set_new(o, "restart_count", json_integer(ctr->restart_count));
+	json_object_set_new(o, "manually_stopped", json_boolean(ctr->manually_stopped));
 	json_object_set_new(o, "spec", spec_to_json(&ctr->spec));
 	json_object_set_new(o, "init", proc_ref_to_json(&ctr->init));
 	json_object_set_new(o, "monitor", proc_ref_to_json(&ctr->monitor));
@@ -392,7 +400,8 @@ check_oom(struct container *ctr, struct exit_status *st)
 {
 	uint64_t kills = 0;
 
-	if (cgroup_oom_kills(&ctr->d->cgroups, ctr->id, &kills) == 0 && kills > 0)
+	/* Counted since this run started: an earlier run's kills (restart policy) do not count. */
+	if (cgroup_oom_kills(&ctr->d->cgroups, ctr->id, &kills) == 0 && kills > ctr->oom_base)
 		st->oom_killed = true;
 }
 
@@ -450,6 +459,7 @@ container_started(struct container *ctr, struct proc_ref *init)
 	ctr->init = *init;
 	*init = (struct proc_ref)PROC_REF_INIT;
 	ctr->state = CTR_RUNNING;
+	ctr->restarting = false;
 	ctr->started_at = time_now_ns();
 	(void)container_save(ctr, NULL);
 	watch_monitor(ctr);
@@ -463,6 +473,18 @@ container_start_failed(struct container *ctr, const struct ctr_error *err)
 {
 	log_info("%.12s: start failed: %s", ctr->id, err->msg);
 	ctr->state = CTR_EXITED;
+	if (ctr->restarting && !ctr->removing) {
+		/* A restart that failed leaves the container, exited, for the next try. */
+		ctr->restarting = false;
+		ctr->exit = (struct exit_status){ .exit_code = 127, .finished_at = time_now_ns() };
+		free(ctr->error);
+		ctr->error = xstrdup(err->msg);
+		proc_ref_close(&ctr->monitor);
+		(void)container_save(ctr, NULL);
+		if (restart_wanted(ctr))
+			restart_schedule(ctr);
+		return;
+	}
 	waiters_finish(ctr, WAITER_START, reply_error, (void *)err);
 	waiters_finish(ctr, WAITER_ATTACH, reply_error, (void *)err);
 	waiters_finish(ctr, WAITER_WAIT, reply_error, (void *)err);
@@ -497,8 +519,37 @@ container_exited(struct container *ctr, const struct exit_status *st)
 	waiters_finish(ctr, WAITER_ATTACH, reply_exited, NULL);
 	waiters_finish(ctr, WAITER_STOP, reply_exited, NULL);
 	/* --rm, or a pending `rm --force` (the only waiters left). */
-	if (ctr->spec.rm || !LIST_EMPTY(&ctr->waiters))
+	if (ctr->spec.rm || !LIST_EMPTY(&ctr->waiters)) {
 		container_remove(ctr);
+		return;
+	}
+	if (restart_wanted(ctr))
+		restart_schedule(ctr);
+}
+
+int
+container_restart(struct container *ctr, struct ctr_error *err)
+{
+	_cleanup_free_ char *exit_path = xasprintf("%s/exit", ctr->dir);
+
+	if (ctr->state != CTR_EXITED)
+		return ctr_error_set(err, CTR_E_STATE, 0, "container %s is not stopped", ctr->name);
+	/* Whoever was attached has gone: from now on the output goes to the log. */
+	ctr->spec.detach = true;
+	if (ctr->log_path == NULL)
+		ctr->log_path = xasprintf("%s/ctr.log", ctr->data_dir);
+	(void)unlink(exit_path);
+	free(ctr->error);
+	ctr->error = NULL;
+	ctr->state = CTR_CREATED;
+	ctr->restarting = true;
+	if (spawn_start(ctr, NULL, err) < 0) {
+		ctr->state = CTR_EXITED;
+		ctr->restarting = false;
+		return -1;
+	}
+	events_emit(ctr->d, "restart", ctr, json_pack("{s:i}", "count", ctr->restart_count));
+	return 0;
 }
 
 int
@@ -560,6 +611,8 @@ container_signal(struct container *ctr, int sig, struct ctr_error *err)
 int
 container_stop(struct container *ctr, int sig, int timeout, struct ctr_error *err)
 {
+	/* Stopped on purpose: the restart policy leaves it be. */
+	ctr->manually_stopped = true;
 	if (container_signal(ctr, timeout == 0 ? SIGKILL : sig, err) < 0)
 		return -1;
 	if (timeout == 0 || ctr->kill_timer != NULL)
@@ -582,6 +635,7 @@ container_free(struct container *ctr)
 		event_free(ctr->monitor_ev);
 	if (ctr->kill_timer != NULL)
 		event_free(ctr->kill_timer);
+	restart_cancel(ctr);
 	free(ctr->name);
 	free(ctr->error);
 	free(ctr->dir);
@@ -677,6 +731,8 @@ restore_one(struct ctrd *d, const char *id, struct ctr_error *err)
 	ctr->monitor = (struct proc_ref)PROC_REF_INIT;
 	LIST_INIT(&ctr->waiters);
 	(void)time_parse_rfc3339(created, &ctr->created_at);
+	ctr->restart_count = (int)json_integer_value(json_object_get(o, "restart_count"));
+	ctr->manually_stopped = json_is_true(json_object_get(o, "manually_stopped"));
 	if (started != NULL)
 		(void)time_parse_rfc3339(started, &ctr->started_at);
 
@@ -753,6 +809,9 @@ container_restore_all(struct ctrd *d)
 		d->ncontainers++;
 		log_info("restored %.12s (%s): %s", ctr->id, ctr->name,
 			 container_state_name(ctr->state));
+		/* always and unless-stopped: running again after a daemon start, as in docker. */
+		if (ctr->state == CTR_EXITED && restart_on_boot(ctr))
+			restart_schedule(ctr);
 	}
 	closedir(dir);
 }

@@ -79,7 +79,14 @@ struct container {
 	char *image_rootfs; /* the image's tree (the overlay's lower layer), or NULL */
 	int pty_master;	    /* attached -t: the terminal, until the run reply carries it */
 
-	bool removed; /* taken out of the table; freed when nothing refers to it */
+	bool removed;	       /* taken out of the table; freed when nothing refers to it */
+	bool removing;	       /* rm --force is waiting for the exit: no restart */
+	bool restarting;       /* this start is the restart policy's */
+	bool manually_stopped; /* stop (or kill) ended it: the restart policy holds off */
+	int restart_count;     /* times the restart policy started it again */
+	int64_t backoff_ms;    /* the next restart's delay */
+	struct event *restart_timer;
+	uint64_t oom_base; /* the group's OOM kills before this run */
 	LIST_HEAD(, waiter) waiters;
 	LIST_HEAD(, exec_proc) execs; /* running exec'd processes (exec.c) */
 	TAILQ_ENTRY(container) entry;
@@ -106,6 +113,8 @@ int container_update(struct container *ctr, json_t *params, struct ctr_error *er
 int container_signal(struct container *ctr, int sig, struct ctr_error *err);
 /* Sends sig now and SIGKILL after timeout seconds if it is still running. */
 int container_stop(struct container *ctr, int sig, int timeout, struct ctr_error *err);
+/* Starts an exited container again, detached, in the same layer and groups (restart policy). */
+int container_restart(struct container *ctr, struct ctr_error *err);
 /* Removes state, logs and the table entry; the container must have exited. */
 void container_remove(struct container *ctr);
 

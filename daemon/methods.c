@@ -15,6 +15,7 @@
 #include "cgroup.h"
 #include "container.h"
 #include "events.h"
+#include "restart.h"
 #include "exec.h"
 #include "image.h"
 #include "log.h"
@@ -70,7 +71,7 @@ method_ps(struct call *call, struct ctr_error *err)
 	struct container *ctr;
 
 	TAILQ_FOREACH(ctr, &call->d->containers, entry)
-		if (all || ctr->state == CTR_RUNNING)
+		if (all || ctr->state == CTR_RUNNING || ctr->restart_timer != NULL)
 			json_array_append_new(list, container_to_json(ctr, false));
 	conn_reply(call->conn, call->id, json_pack("{s:o}", "containers", list));
 	return 0;
@@ -97,6 +98,9 @@ method_kill(struct call *call, struct ctr_error *err)
 	int sig = params_signal(call->params, "signal", SIGKILL);
 	if (container_signal(ctr, sig, err) < 0)
 		return -1;
+	/* Killed to end it, as docker sees it: the restart policy holds off. */
+	if (sig == SIGKILL || sig == SIGTERM)
+		ctr->manually_stopped = true;
 	events_emit(call->d, "kill", ctr, json_pack("{s:i}", "signal", sig));
 	conn_reply(call->conn, call->id, json_pack("{s:s}", "id", ctr->id));
 	return 0;
@@ -110,7 +114,11 @@ method_stop(struct call *call, struct ctr_error *err)
 	if (ctr == NULL)
 		return -1;
 	if (ctr->state == CTR_EXITED) {
-		/* Already stopped: success, as docker says. */
+		/* Already stopped (maybe waiting to restart: not any more): success, as docker
+		 * says. */
+		ctr->manually_stopped = true;
+		restart_cancel(ctr);
+		(void)container_save(ctr, NULL);
 		json_t *st = exit_status_to_json(&ctr->exit);
 		json_object_set_new(st, "id", json_string(ctr->id));
 		conn_reply(call->conn, call->id, st);
@@ -142,6 +150,7 @@ method_rm(struct call *call, struct ctr_error *err)
 		return ctr_error_set(err, CTR_E_STATE, 0,
 				     "container %s is %s: stop it first or remove it with force",
 				     ctr->name, container_state_name(ctr->state));
+	ctr->removing = true;
 	/* Kill now; the reply comes once it has exited and is removed. */
 	if (ctr->state == CTR_CREATED) {
 		spawn_cancel(ctr->spawn);

@@ -504,6 +504,8 @@ spawn_start_(struct container *ctr, int *stdio, struct ctr_error *err)
 	if (cgroup_create(&d->cgroups, ctr->id, procs, err) < 0 ||
 	    cgroup_set_resources(&d->cgroups, ctr->id, &ctr->spec.res, err) < 0)
 		return -1;
+	/* OOM kills are counted from here: a restarted container's earlier ones are not its. */
+	(void)cgroup_oom_kills(&d->cgroups, ctr->id, &ctr->oom_base);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return ctr_error_sys(err, errno, "socketpair");
 

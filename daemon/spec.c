@@ -192,6 +192,15 @@ spec_from_json(struct ctr_spec *spec, json_t *params, struct ctr_error *err)
 	spec->userns = json_is_true(json_object_get(params, "userns"));
 	if (resources_from_json(&spec->res, params, err) < 0)
 		return -1;
+	const char *restart = json_string_value(json_object_get(params, "restart"));
+	if (restart != NULL && restart_parse(restart, &spec->restart) < 0)
+		return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0,
+				     "params.restart: \"%s\" is not no, on-failure[:N], always or "
+				     "unless-stopped",
+				     restart);
+	if (spec->rm && spec->restart.mode != RESTART_NO)
+		return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0,
+				     "params: rm and a restart policy do not go together");
 	const char *seccomp = json_string_value(json_object_get(params, "seccomp"));
 	spec->seccomp_unconfined = seccomp != NULL && strcmp(seccomp, "unconfined") == 0;
 	spec->cap_add = strv_from_json(json_object_get(params, "cap_add"));
@@ -242,6 +251,9 @@ spec_to_json(const struct ctr_spec *spec)
 			    json_string(spec->seccomp_unconfined ? "unconfined" : "default"));
 	json_object_set_new(o, "userns", json_boolean(spec->userns));
 	resources_to_json(&spec->res, o);
+	char *restart = restart_format(&spec->restart);
+	json_object_set_new(o, "restart", json_string(restart));
+	free(restart);
 	return o;
 }
 

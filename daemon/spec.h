@@ -11,6 +11,7 @@
 
 #include "error.h"
 #include "resources.h"
+#include "restart.h"
 
 enum net_mode { NET_NONE, NET_HOST };
 
@@ -40,6 +41,7 @@ struct ctr_spec {
 	bool seccomp_unconfined;    /* no seccomp filter (seccomp.h) */
 	bool userns;		    /* a user namespace of its own (userns.h) */
 	struct ctr_resources res;   /* cgroup limits */
+	struct restart_policy restart;
 };
 
 /* Fills spec from validated run params; -1 with CTR_E_INVALID_PARAMS. */

@@ -67,6 +67,7 @@ static const struct param_spec run_params[] = {
 	{ "cap_drop", PARAM_STRINGS, 0, .max_len = 64, .max_items = 64 },
 	{ "seccomp", PARAM_STRING, .choices = seccomp_modes },
 	{ "userns", PARAM_BOOL },
+	{ "restart", PARAM_STRING, PARAM_NONEMPTY, .max_len = 32 },
 	P_RESOURCES,
 	P_END,
 };
