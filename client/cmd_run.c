@@ -59,6 +59,7 @@ parse_run(const struct verb *v, int argc, char **argv, json_t *p)
 		OPT_SECURITY_OPT,
 		OPT_USERNS,
 		OPT_RESTART,
+		OPT_LOG_OPT,
 	};
 	static const struct option opts[] = {
 		{ "detach", no_argument, NULL, 'd' },
@@ -81,6 +82,7 @@ parse_run(const struct verb *v, int argc, char **argv, json_t *p)
 		{ "security-opt", required_argument, NULL, OPT_SECURITY_OPT },
 		{ "userns", no_argument, NULL, OPT_USERNS },
 		{ "restart", required_argument, NULL, OPT_RESTART },
+		{ "log-opt", required_argument, NULL, OPT_LOG_OPT },
 		/* The resource flags, as ctrctl_resource_option() knows them. */
 		{ "memory", required_argument, NULL, 'm' },
 		{ "memory-swap", required_argument, NULL, 0x1001 },
@@ -160,6 +162,24 @@ parse_run(const struct verb *v, int argc, char **argv, json_t *p)
 		case OPT_NETWORK:
 			json_object_set_new(p, "network", json_string(optarg));
 			break;
+		case OPT_LOG_OPT: {
+			/* docker's json-file options: max-size=10m, max-file=3. */
+			int64_t n;
+			if (strncmp(optarg, "max-size=", 9) == 0 &&
+			    parse_size(optarg + 9, &n) == 0) {
+				json_object_set_new(p, "log_max_size", json_integer(n));
+			} else if (strncmp(optarg, "max-file=", 9) == 0 &&
+				   parse_i64(optarg + 9, &n) == 0 && n >= 1 && n <= 100) {
+				json_object_set_new(p, "log_max_files", json_integer(n));
+			} else {
+				return ctrctl_usage_error(v,
+							  "unsupported --log-opt \"%s\" "
+							  "(max-size=BYTES or max-file=N)",
+							  optarg),
+				       -1;
+			}
+			break;
+		}
 		case OPT_RESTART:
 			json_object_set_new(p, "restart", json_string(optarg));
 			break;

@@ -40,7 +40,8 @@ static const struct verb verbs[] = {
 	  "      --cap-drop CAP      drop one of the default capabilities (ALL for all)\n"
 	  "      --security-opt seccomp=unconfined  run without the default seccomp filter\n"
 	  "      --userns            map the container's root to an unprivileged host range\n"
-	  "      --restart POLICY    no, on-failure[:N], always or unless-stopped\n" CTRCTL_RESOURCE_HELP },
+	  "      --restart POLICY    no, on-failure[:N], always or unless-stopped\n"
+	  "      --log-opt max-size=BYTES|max-file=N  rotate the log (default 10m, 3 files)\n" CTRCTL_RESOURCE_HELP },
 	{ "exec", cmd_exec, "[OPTIONS] CTR COMMAND [ARG...]",
 	  "Run a command in a running container",
 	  "  -d, --detach            run in the background and print the exec id\n"

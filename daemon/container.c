@@ -13,6 +13,7 @@
 #include "cgroup.h"
 #include "container.h"
 #include "events.h"
+#include "failpoint.h"
 #include "restart.h"
 #include "exec.h"
 #include "fsutil.h"
@@ -462,6 +463,7 @@ container_started(struct container *ctr, struct proc_ref *init)
 	ctr->restarting = false;
 	ctr->started_at = time_now_ns();
 	(void)container_save(ctr, NULL);
+	failpoint("run:started");
 	watch_monitor(ctr);
 	log_info("%.12s (%s): running as pid %d", ctr->id, ctr->name, (int)ctr->init.pid);
 	events_emit(ctr->d, "start", ctr, json_pack("{s:i}", "pid", (int)ctr->init.pid));
@@ -646,6 +648,25 @@ container_free(struct container *ctr)
 	free(ctr);
 }
 
+/* Removes what is left of a container that is being removed: cgroups, data, state. */
+static void
+finish_removal(struct ctrd *d, const char *id)
+{
+	_cleanup_error_ struct ctr_error err = CTR_ERROR_INIT;
+	_cleanup_free_ char *data = xasprintf("%s/%s", d->data_dir, id);
+	_cleanup_free_ char *state = xasprintf("%s/%s.removing", d->containers_dir, id);
+
+	if (cgroup_destroy(&d->cgroups, id, &err) < 0)
+		log_error("%.12s: %s", id, err.msg);
+	ctr_error_clear(&err);
+	failpoint("rm:cgroup");
+	if (fs_remove_tree(data, &err) < 0)
+		log_error("%.12s: remove %s: %s", id, data, err.msg);
+	ctr_error_clear(&err);
+	if (fs_remove_tree(state, &err) < 0)
+		log_error("%.12s: remove %s: %s", id, state, err.msg);
+}
+
 void
 container_remove(struct container *ctr)
 {
@@ -654,15 +675,15 @@ container_remove(struct container *ctr)
 	events_emit(ctr->d, "rm", ctr, NULL);
 	logs_container_removed(ctr);
 	exec_container_removed(ctr);
-	if (cgroup_destroy(&ctr->d->cgroups, ctr->id, &err) < 0) {
-		log_error("%.12s: %s", ctr->id, err.msg);
-		ctr_error_clear(&err);
-	}
-	if (fs_remove_tree(ctr->dir, &err) < 0)
-		log_error("%.12s: remove state: %s", ctr->id, err.msg);
-	ctr_error_clear(&err);
-	if (fs_remove_tree(ctr->data_dir, &err) < 0)
-		log_error("%.12s: remove %s: %s", ctr->id, ctr->data_dir, err.msg);
+	/*
+	 * The state directory is renamed first: whatever point a killed daemon
+	 * reaches, the next one sees "<id>.removing" and finishes the job.
+	 */
+	_cleanup_free_ char *removing = xasprintf("%s.removing", ctr->dir);
+	if (rename(ctr->dir, removing) < 0 && errno != ENOENT)
+		log_error("%.12s: rename %s: %s", ctr->id, ctr->dir, strerror(errno));
+	failpoint("rm:renamed");
+	finish_removal(ctr->d, ctr->id);
 	TAILQ_REMOVE(&ctr->d->containers, ctr, entry);
 	ctr->d->ncontainers--;
 	/* `rm --force` waits for this; anything else waiting is told the container is gone. */
@@ -686,6 +707,19 @@ container_remove(struct container *ctr)
 }
 
 /* Rebuilds one container from its state file; NULL (and a log line) if it cannot. */
+/* The init's pid and start time, as the monitor recorded them before reporting them. */
+static void
+restore_init_file(struct container *ctr)
+{
+	_cleanup_free_ char *path = xasprintf("%s/init", ctr->dir);
+	_cleanup_free_ char *data = NULL;
+	int pid;
+	unsigned long long start;
+
+	if (fs_read_file(path, 256, &data, NULL) == 0 && sscanf(data, "%d %llu", &pid, &start) == 2)
+		(void)proc_ref_open(&ctr->init, (pid_t)pid, (uint64_t)start);
+}
+
 static struct container *
 restore_one(struct ctrd *d, const char *id, struct ctr_error *err)
 {
@@ -752,9 +786,22 @@ restore_one(struct ctrd *d, const char *id, struct ctr_error *err)
 		/* The monitor still runs: so does (or did, a moment ago) the container. */
 		if (json_unpack(init, "{s:I,s:I}", "pid", &pid, "start_time", &start) == 0)
 			(void)proc_ref_open(&ctr->init, (pid_t)pid, (uint64_t)start);
+		else
+			restore_init_file(ctr); /* killed mid-run: the monitor wrote it */
 		ctr->state = CTR_RUNNING;
 		ctr->paused = json_is_true(json_object_get(o, "paused"));
-		watch_monitor(ctr);
+		if (ctr->init.pidfd < 0 && strcmp(state, "created") == 0) {
+			/* Not even the init is known: the start cannot be completed, so undo it. */
+			(void)proc_ref_signal(&ctr->monitor, SIGKILL);
+			ctr->state = CTR_EXITED;
+			ctr->rollback = true;
+		} else {
+			watch_monitor(ctr);
+		}
+	} else if (strcmp(state, "created") == 0) {
+		/* Killed mid-run, and nothing of it runs: roll the start back. */
+		ctr->state = CTR_EXITED;
+		ctr->rollback = true;
 	} else {
 		/* The monitor is gone; its exit file says how the container ended, if it got that
 		 * far. */
@@ -782,10 +829,36 @@ container_restore_all(struct ctrd *d)
 		return;
 	while ((de = readdir(dir)) != NULL) {
 		_cleanup_error_ struct ctr_error err = CTR_ERROR_INIT;
-		if (strlen(de->d_name) != CTR_ID_LEN ||
-		    strspn(de->d_name, "0123456789abcdef") != CTR_ID_LEN)
+		size_t len = strlen(de->d_name);
+		if (len < CTR_ID_LEN || strspn(de->d_name, "0123456789abcdef") != CTR_ID_LEN)
 			continue;
+		_cleanup_free_ char *id = xstrndup(de->d_name, CTR_ID_LEN);
+		if (strcmp(de->d_name + CTR_ID_LEN, ".removing") == 0) {
+			/* An rm a killed daemon did not finish. */
+			log_info("finishing the removal of %.12s", id);
+			finish_removal(d, id);
+			continue;
+		}
+		if (len != CTR_ID_LEN)
+			continue;
+		_cleanup_free_ char *state = xasprintf("%s/%s/" STATE_FILE, d->containers_dir, id);
+		if (access(state, F_OK) < 0 && errno == ENOENT) {
+			/* Created, and the daemon died before it wrote anything: nothing ran. */
+			_cleanup_free_ char *from = xasprintf("%s/%s", d->containers_dir, id);
+			_cleanup_free_ char *to = xasprintf("%s.removing", from);
+			log_info("rolling back the interrupted start of %.12s", id);
+			if (rename(from, to) == 0)
+				finish_removal(d, id);
+			continue;
+		}
 		struct container *ctr = restore_one(d, de->d_name, &err);
+		if (ctr != NULL && ctr->rollback) {
+			log_info("rolling back the interrupted start of %.12s", ctr->id);
+			TAILQ_INSERT_TAIL(&d->containers, ctr, entry);
+			d->ncontainers++;
+			container_remove(ctr);
+			continue;
+		}
 		if (ctr == NULL) {
 			/* Keep it for a human to look at, out of the way of the daemon. */
 			_cleanup_free_ char *from = xasprintf("%s/%s", d->containers_dir,

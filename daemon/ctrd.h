@@ -34,6 +34,9 @@ struct ctrd {
 	char *images_dir;     /* <root_dir>/images */
 	char *monitor_path;   /* the ctrd-monitor program, or NULL to monitor in-process */
 	char *cgroup_parent;  /* containers' cgroups: <hierarchy>/<cgroup_parent>/<id> */
+	int64_t log_max_size; /* a container log is rotated beyond this many bytes */
+	int log_max_files;    /* ... keeping this many files */
+	char *log_file;	      /* --log-file: our own log, reopened on SIGHUP */
 
 	int listen_fd;
 	bool own_socket; /* we created the socket file and remove it at exit */

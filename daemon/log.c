@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -41,6 +42,25 @@ log_level_parse(const char *s)
 		if (strcmp(s, names[i]) == 0)
 			return (int)i;
 	return -1;
+}
+
+int
+log_open_file(const char *path, struct ctr_error *err)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
+
+	if (fd < 0)
+		return ctr_error_sys(err, errno, "open log file %s", path);
+	/* dup2 clears close-on-exec: stderr stays what children write their failures to. */
+	if (fd != STDERR_FILENO && dup2(fd, STDERR_FILENO) < 0) {
+		int e = errno;
+		close(fd);
+		return ctr_error_sys(err, e, "dup2 log file");
+	}
+	if (fd != STDERR_FILENO)
+		close(fd);
+	journal = false; /* a plain file gets plain lines with time stamps */
+	return 0;
 }
 
 void

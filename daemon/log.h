@@ -7,7 +7,7 @@
 #ifndef CTRD_LOG_H
 #define CTRD_LOG_H
 
-#include "util.h"
+#include "error.h"
 
 enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 
@@ -18,6 +18,13 @@ void log_set_level(enum log_level level);
 int log_level_parse(const char *s);
 
 void log_msg(enum log_level level, const char *fmt, ...) _printf_(2, 3);
+
+/*
+ * --log-file: from now on stderr (ours, and what monitors and containers
+ * being set up inherit) is this file, appended to. Called again (SIGHUP),
+ * it reopens the file, so logrotate can move it away.
+ */
+int log_open_file(const char *path, struct ctr_error *err);
 
 #define log_error(...) log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_LEVEL_WARN, __VA_ARGS__)

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
 
+#include <fcntl.h>
 #include <string.h>
 
 #include "logfile.h"
 
-int
+ssize_t
 logfile_append(int fd, bool is_stderr, const char *buf, size_t len, int64_t now_ns)
 {
 	_cleanup_free_ char *stamp = time_format_rfc3339(now_ns);
@@ -27,7 +28,32 @@ logfile_append(int fd, bool is_stderr, const char *buf, size_t len, int64_t now_
 		out[o++] = '\n';
 		p += n + (nl ? 1 : 0);
 	}
-	return write_all(fd, out, o);
+	return write_all(fd, out, o) < 0 ? -1 : (ssize_t)o;
+}
+
+char *
+logfile_name(const char *path, int k)
+{
+	return k == 0 ? xstrdup(path) : xasprintf("%s.%d", path, k);
+}
+
+int
+logfile_rotate(int fd, const char *path, int files)
+{
+	if (files <= 1)
+		return ftruncate(fd, 0);
+	for (int k = files - 1; k >= 1; k--) {
+		_cleanup_free_ char *from = logfile_name(path, k - 1);
+		_cleanup_free_ char *to = logfile_name(path, k);
+		if (rename(from, to) < 0 && errno != ENOENT)
+			return -1;
+	}
+	int nfd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (nfd < 0)
+		return -1;
+	int r = dup3(nfd, fd, O_CLOEXEC) < 0 ? -1 : 0;
+	close(nfd);
+	return r;
 }
 
 int

@@ -23,8 +23,15 @@ struct log_record {
 	size_t len;
 };
 
-/* Appends buf (what the container wrote on one stream) as records, in one write. */
-int logfile_append(int fd, bool is_stderr, const char *buf, size_t len, int64_t now_ns);
+/* Appends buf (what the container wrote on one stream) as records, in one write; bytes written. */
+ssize_t logfile_append(int fd, bool is_stderr, const char *buf, size_t len, int64_t now_ns);
+/*
+ * Rotation: path.(n-1) ... path.1 move up one, path becomes path.1 and a new
+ * empty path is opened on fd's number. With files == 1 the log is truncated.
+ */
+int logfile_rotate(int fd, const char *path, int files);
+/* path.k for k > 0, path for 0; malloc'd. */
+char *logfile_name(const char *path, int k);
 /* Parses one line (without its '\n'); -1 if it is not a record. */
 int logfile_parse(const char *line, size_t len, struct log_record *rec);
 

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 
 #include "log.h"
 #include "logfile.h"
@@ -23,6 +24,9 @@ struct log_stream {
 	struct ctrd *d;
 	struct request *req;
 	struct container *ctr; /* NULL once it is removed */
+	char *path;	       /* the log: path.N ... path.1 are older, rotated files */
+	int file;	       /* reading path.file; 0 is the current one */
+	ino_t ino;	       /* the file fd reads, to notice the current one rotating away */
 	int fd;
 	char *buf; /* bytes of an incomplete last line */
 	size_t len;
@@ -48,6 +52,7 @@ stream_free(struct log_stream *s)
 			(void)inotify_rm_watch(s->d->inotify_fd, s->wd);
 	}
 	closep(&s->fd);
+	free(s->path);
 	free(s->buf);
 	free(s);
 }
@@ -120,6 +125,41 @@ stream_emit(struct log_stream *s)
 	s->len -= start;
 }
 
+/* Opens path.k for reading and remembers what it is. */
+static int
+open_file(struct log_stream *s, int k)
+{
+	_cleanup_free_ char *name = logfile_name(s->path, k);
+	struct stat st;
+	int fd = open(name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0)
+		return -1;
+	closep(&s->fd);
+	s->fd = fd;
+	s->file = k;
+	s->ino = fstat(fd, &st) == 0 ? st.st_ino : 0;
+	return 0;
+}
+
+/*
+ * At the end of a file: on to the next newer one, or, if the current log
+ * was rotated away under us (and is now fully read), to its successor.
+ * False when this really is the end, for now.
+ */
+static bool
+next_file(struct log_stream *s)
+{
+	struct stat st;
+
+	while (s->file > 0)
+		if (open_file(s, s->file - 1) == 0)
+			return true;
+	if (stat(s->path, &st) == 0 && st.st_ino != s->ino)
+		return open_file(s, 0) == 0;
+	return false;
+}
+
 static void
 stream_pump(void *arg)
 {
@@ -141,8 +181,11 @@ stream_pump(void *arg)
 			stream_finish(s);
 			return;
 		}
-		if (n == 0)
+		if (n == 0) {
+			if (next_file(s))
+				continue;
 			break;
+		}
 		s->len += (size_t)n;
 		stream_emit(s);
 		/* A line longer than any sane record: drop it rather than grow forever. */
@@ -155,10 +198,16 @@ stream_pump(void *arg)
 		return;
 	}
 	if (s->wd < 0) {
-		/* Watch first, then read again: nothing written in between is missed. */
-		s->wd = inotify_add_watch(s->d->inotify_fd, s->ctr->log_path, IN_MODIFY);
+		/*
+		 * Watch the directory (the log is replaced when it rotates), then
+		 * read again: nothing written in between is missed.
+		 */
+		_cleanup_free_ char *dir = xstrdup(s->path);
+		*strrchr(dir, '/') = '\0';
+		s->wd = inotify_add_watch(s->d->inotify_fd, dir,
+					  IN_MODIFY | IN_CREATE | IN_MOVED_TO);
 		if (s->wd < 0) {
-			log_warn("logs: watch %s: %s", s->ctr->log_path, strerror(errno));
+			log_warn("logs: watch %s: %s", dir, strerror(errno));
 			stream_finish(s);
 			return;
 		}
@@ -215,7 +264,7 @@ logs_shutdown(struct ctrd *d)
  * the last `tail` lines (records between them are included, as they fall).
  */
 static off_t
-tail_offset(int fd, int64_t tail)
+tail_offset(int fd, int64_t tail, int64_t *lines)
 {
 	size_t ring_size = tail > 1 << 20 ? 1 << 20 : (size_t)tail;
 	off_t *ring = xcalloc(ring_size, sizeof(off_t));
@@ -261,7 +310,47 @@ tail_offset(int fd, int64_t tail)
 		if (ring[i] < off)
 			off = ring[i];
 	free(ring);
+	*lines = (int64_t)kept;
 	return off;
+}
+
+/*
+ * Where output starts: with tail, the last lines across the current file
+ * and as many rotated ones as it takes; without, the oldest file there is.
+ */
+static void
+seek_start(struct log_stream *s, int64_t tail)
+{
+	int oldest = 0;
+
+	for (int k = 1; k <= 100; k++) {
+		_cleanup_free_ char *name = logfile_name(s->path, k);
+		if (access(name, F_OK) < 0)
+			break;
+		oldest = k;
+	}
+	if (tail < 0) {
+		for (int k = oldest; k >= 0; k--)
+			if (open_file(s, k) == 0)
+				return;
+		return;
+	}
+	if (tail == 0) {
+		if (open_file(s, 0) == 0)
+			(void)lseek(s->fd, 0, SEEK_END);
+		return;
+	}
+	for (int k = 0; k <= oldest; k++) {
+		int64_t lines;
+		if (open_file(s, k) < 0)
+			continue;
+		off_t off = tail_offset(s->fd, tail, &lines);
+		if (lines >= tail || k == oldest) {
+			(void)lseek(s->fd, off, SEEK_SET);
+			return;
+		}
+		tail -= lines;
+	}
 }
 
 int
@@ -280,26 +369,24 @@ logs_start(struct conn *c, json_t *id, struct container *ctr, json_t *params, st
 		conn_reply(c, id, json_object());
 		return 0;
 	}
-	int fd = open(ctr->log_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 && errno != ENOENT)
-		return ctr_error_sys(err, errno, "open %s", ctr->log_path);
-	if (fd < 0 && !json_is_true(json_object_get(params, "follow"))) {
-		conn_reply(c, id, json_object());
-		return 0;
-	}
-	if (fd < 0)
-		fd = open(ctr->log_path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	/* The monitor may not have created it yet; it will append to this one. */
+	int fd = open(ctr->log_path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (fd < 0)
 		return ctr_error_sys(err, errno, "open %s", ctr->log_path);
-	if (tail == 0)
-		(void)lseek(fd, 0, SEEK_END);
-	else if (tail > 0)
-		(void)lseek(fd, tail_offset(fd, tail), SEEK_SET);
+	close(fd);
 
 	struct log_stream *s = xcalloc(1, sizeof(*s));
 	s->d = ctr->d;
 	s->ctr = ctr;
-	s->fd = fd;
+	s->path = xstrdup(ctr->log_path);
+	s->fd = -1;
+	seek_start(s, tail);
+	if (s->fd < 0) {
+		int e = errno;
+		free(s->path);
+		free(s);
+		return ctr_error_sys(err, e, "open %s", ctr->log_path);
+	}
 	s->since = since_ns;
 	s->follow = json_is_true(json_object_get(params, "follow"));
 	s->wd = -1;

@@ -19,6 +19,7 @@
 
 #include "container.h"
 #include "events.h"
+#include "failpoint.h"
 #include "fsutil.h"
 #include "log.h"
 #include "logs.h"
@@ -41,7 +42,10 @@ usage(FILE *out)
 		")\n"
 		"      --root DIR         images, container logs (default " DEFAULT_ROOT_DIR ")\n"
 		"      --log-level LEVEL  error, warn, info (default) or debug\n"
+		"      --log-file PATH    log there instead of stderr (SIGHUP reopens it)\n"
 		"      --cgroup-parent NAME  containers' cgroups go in NAME/<id> (default ctrd)\n"
+		"      --log-max-size BYTES  rotate container logs beyond this (default 10m; 0: never)\n"
+		"      --log-max-files N  log files kept per container (default 3)\n"
 		"      --userns-range FIRST[:COUNT]  host ids for --userns containers (default:\n"
 		"                         user ctrd's in /etc/subuid and /etc/subgid)\n"
 		"  -h, --help             show this help and exit\n"
@@ -55,7 +59,16 @@ usage(FILE *out)
 static void
 parse_args(struct ctrd *d, int argc, char **argv)
 {
-	enum { OPT_STATE_DIR = 256, OPT_ROOT, OPT_LOG_LEVEL, OPT_CGROUP_PARENT, OPT_USERNS_RANGE };
+	enum {
+		OPT_STATE_DIR = 256,
+		OPT_ROOT,
+		OPT_LOG_LEVEL,
+		OPT_CGROUP_PARENT,
+		OPT_USERNS_RANGE,
+		OPT_LOG_MAX_SIZE,
+		OPT_LOG_MAX_FILES,
+		OPT_LOG_FILE,
+	};
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
@@ -63,6 +76,9 @@ parse_args(struct ctrd *d, int argc, char **argv)
 		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 		{ "cgroup-parent", required_argument, NULL, OPT_CGROUP_PARENT },
 		{ "userns-range", required_argument, NULL, OPT_USERNS_RANGE },
+		{ "log-max-size", required_argument, NULL, OPT_LOG_MAX_SIZE },
+		{ "log-max-files", required_argument, NULL, OPT_LOG_MAX_FILES },
+		{ "log-file", required_argument, NULL, OPT_LOG_FILE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -92,6 +108,27 @@ parse_args(struct ctrd *d, int argc, char **argv)
 			}
 			free(d->cgroup_parent);
 			d->cgroup_parent = xstrdup(optarg);
+			break;
+		case OPT_LOG_MAX_SIZE:
+			if (parse_size(optarg, &d->log_max_size) < 0) {
+				fprintf(stderr,
+					"ctrd: --log-max-size: expected bytes (10m), got \"%s\"\n",
+					optarg);
+				exit(2);
+			}
+			break;
+		case OPT_LOG_MAX_FILES: {
+			uint64_t n;
+			if (parse_u64(optarg, &n) < 0 || n < 1 || n > 100) {
+				fprintf(stderr, "ctrd: --log-max-files: expected 1 to 100\n");
+				exit(2);
+			}
+			d->log_max_files = (int)n;
+			break;
+		}
+		case OPT_LOG_FILE:
+			free(d->log_file);
+			d->log_file = xstrdup(optarg);
 			break;
 		case OPT_USERNS_RANGE:
 			if (userns_parse_range(optarg, &d->userns) < 0) {
@@ -132,6 +169,8 @@ parse_args(struct ctrd *d, int argc, char **argv)
 		d->socket_path = xstrdup(DEFAULT_SOCKET);
 	if (d->cgroup_parent == NULL)
 		d->cgroup_parent = xstrdup("ctrd");
+	if (d->log_max_files == 0)
+		d->log_max_files = 3;
 }
 
 /* Creates dir (mode) and replaces *path with its canonical form. */
@@ -289,18 +328,33 @@ shutdown_cb(evutil_socket_t sig, short what, void *arg)
 static void
 hup_cb(evutil_socket_t sig, short what, void *arg)
 {
-	log_info("SIGHUP: nothing to reload; logging goes to stderr");
+	struct ctrd *d = arg;
+	_cleanup_error_ struct ctr_error err = CTR_ERROR_INIT;
+
+	if (d->log_file == NULL) {
+		log_info("SIGHUP: logging goes to stderr; nothing to reopen");
+		return;
+	}
+	if (log_open_file(d->log_file, &err) < 0)
+		log_error("SIGHUP: %s", err.msg); /* still the old file: nothing is lost */
+	else
+		log_info("SIGHUP: reopened %s", d->log_file);
 }
 
 int
 main(int argc, char **argv)
 {
-	struct ctrd d = { .listen_fd = -1, .inotify_fd = -1 };
+	struct ctrd d = { .listen_fd = -1, .inotify_fd = -1, .log_max_size = 10 << 20 };
 	_cleanup_error_ struct ctr_error err = CTR_ERROR_INIT;
 	struct event *sigs[3];
 
 	log_init(LOG_LEVEL_INFO);
 	parse_args(&d, argc, argv);
+	failpoint_init();
+	if (d.log_file != NULL && log_open_file(d.log_file, &err) < 0) {
+		log_error("%s", err.msg);
+		return 1;
+	}
 	TAILQ_INIT(&d.containers);
 	TAILQ_INIT(&d.conns);
 	/* A client that disconnects mid-reply must cost an EPIPE, not the daemon. */
@@ -360,6 +414,7 @@ main(int argc, char **argv)
 	free(d.monitor_path);
 	free(d.cgroup_parent);
 	free(d.userns_error);
+	free(d.log_file);
 	cgroup_fini(&d.cgroups);
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include "cgroup.h"
 #include "container.h"
 #include "events.h"
+#include "failpoint.h"
 #include "restart.h"
 #include "exec.h"
 #include "image.h"
@@ -264,6 +265,7 @@ method_run(struct call *call, struct ctr_error *err)
 	spec_free(&spec);
 	if (ctr == NULL)
 		return -1;
+	failpoint("run:created");
 
 	int stdio[3] = { -1, -1, -1 };
 	bool attached = !ctr->spec.detach && !ctr->spec.tty;

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
@@ -16,9 +17,17 @@
 /* After the init exits, its pipes are drained for at most this long. */
 #define DRAIN_MS 2000
 
-/* Copies what is readable on fd into the log; false at end of file. */
+/* Bytes in the log file now, for rotation. */
+static int64_t log_size;
+
+/*
+ * Copies what is readable on fd into the log, rotating it first when it has
+ * grown past its size, so a chatty container cannot fill the disk. Never
+ * blocks on anything but the file: the container never waits for a reader.
+ * False at end of file.
+ */
 static bool
-relay(int fd, int log_fd, bool is_stderr)
+relay(int fd, const struct monitor_args *a, bool is_stderr)
 {
 	char buf[64 * 1024];
 	ssize_t n;
@@ -28,8 +37,15 @@ relay(int fd, int log_fd, bool is_stderr)
 	while (n < 0 && errno == EINTR);
 	if (n <= 0)
 		return n < 0 && errno == EAGAIN;
-	if (log_fd >= 0)
-		(void)logfile_append(log_fd, is_stderr, buf, (size_t)n, time_now_ns());
+	if (a->log_fd < 0)
+		return true;
+	if (a->log_max_size > 0 && a->log_path != NULL && log_size >= a->log_max_size) {
+		if (logfile_rotate(a->log_fd, a->log_path, a->log_max_files) == 0)
+			log_size = 0;
+	}
+	ssize_t w = logfile_append(a->log_fd, is_stderr, buf, (size_t)n, time_now_ns());
+	if (w > 0)
+		log_size += w;
 	return true;
 }
 
@@ -70,6 +86,9 @@ monitor_run(const struct monitor_args *a)
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
+	struct stat st;
+	if (a->log_fd >= 0 && fstat(a->log_fd, &st) == 0)
+		log_size = st.st_size;
 	for (;;) {
 		int timeout = -1;
 		if (exited) {
@@ -92,7 +111,7 @@ monitor_run(const struct monitor_args *a)
 			deadline = time_mono_ns() + DRAIN_MS * 1000000LL;
 		}
 		for (int i = 1; i < 3; i++) {
-			if (p[i].fd >= 0 && p[i].revents && !relay(p[i].fd, a->log_fd, i == 2)) {
+			if (p[i].fd >= 0 && p[i].revents && !relay(p[i].fd, a, i == 2)) {
 				close(p[i].fd);
 				p[i].fd = -1;
 			}
@@ -134,11 +153,17 @@ monitor_exec(const char *path, const struct monitor_args *a)
 	int keep[] = { 3, 4, 5, 6 };
 	(void)proc_close_fds_except(keep, 4);
 	snprintf(pid, sizeof(pid), "%d", (int)a->init_pid);
+	char size[24], files[12];
+	snprintf(size, sizeof(size), "%lld", (long long)a->log_max_size);
+	snprintf(files, sizeof(files), "%d", a->log_max_files);
 	char *argv[] = { (char *)"ctrd-monitor",
 			 (char *)a->id,
 			 pid,
 			 (char *)a->exit_path,
 			 (char *)(a->out_fd >= 0 ? "relay" : "attached"),
+			 (char *)(a->log_path ? a->log_path : "-"),
+			 size,
+			 files,
 			 NULL };
 	execv(path, argv);
 }
@@ -151,11 +176,16 @@ monitor_main(int argc, char **argv)
 	};
 	uint64_t pid;
 
-	if (argc != 5 || parse_u64(argv[2], &pid) < 0 || fcntl(MONITOR_FD_PIDFD, F_GETFD) < 0) {
-		fprintf(stderr,
-			"ctrd-monitor: started by ctrd only (ID PID EXIT-FILE relay|attached)\n");
+	uint64_t size, files;
+	if (argc != 8 || parse_u64(argv[2], &pid) < 0 || parse_u64(argv[6], &size) < 0 ||
+	    parse_u64(argv[7], &files) < 0 || fcntl(MONITOR_FD_PIDFD, F_GETFD) < 0) {
+		fprintf(stderr, "ctrd-monitor: started by ctrd only "
+				"(ID PID EXIT-FILE relay|attached LOG MAX-SIZE MAX-FILES)\n");
 		return 2;
 	}
+	a.log_path = strcmp(argv[5], "-") == 0 ? NULL : argv[5];
+	a.log_max_size = (int64_t)size;
+	a.log_max_files = (int)files;
 	a.id = argv[1];
 	a.init_pid = (pid_t)pid;
 	a.exit_path = argv[3];

@@ -29,8 +29,11 @@ struct monitor_args {
 	const char *id;
 	pid_t init_pid;
 	int init_pidfd;
-	int out_fd, err_fd; /* read ends of the output pipes, -1 when attached */
-	int log_fd;	    /* log file, -1 when attached */
+	int out_fd, err_fd;   /* read ends of the output pipes, -1 when attached */
+	int log_fd;	      /* log file, -1 when attached */
+	const char *log_path; /* its name, for rotation */
+	int64_t log_max_size; /* rotate beyond this many bytes; 0: never */
+	int log_max_files;    /* files kept, the current one included */
 	const char *exit_path;
 };
 

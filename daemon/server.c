@@ -15,6 +15,8 @@
 #include "server.h"
 
 #define MAX_CONNS	    1024
+/* One user (not root) cannot take all of them. */
+#define MAX_CONNS_PER_UID   128
 /* A client that stops reading is dropped once this much output is queued for it. */
 #define MAX_OUTPUT	    (64 * 1024 * 1024)
 #define DRAIN_LOW_WATER	    (256 * 1024)
@@ -468,6 +470,18 @@ conn_new(struct ctrd *d, int fd)
 		log_warn("refused client pid %d: %u connections open", (int)cred.pid, d->nconns);
 		refuse(fd, CTR_E_LIMIT, "too many connections");
 		return;
+	}
+	if (cred.uid != 0) {
+		unsigned mine = 0;
+		struct conn *o;
+		TAILQ_FOREACH(o, &d->conns, entry)
+			mine += o->uid == cred.uid;
+		if (mine >= MAX_CONNS_PER_UID) {
+			log_warn("refused client pid %d uid %d: %u connections of that user open",
+				 (int)cred.pid, (int)cred.uid, mine);
+			refuse(fd, CTR_E_LIMIT, "too many connections from this user");
+			return;
+		}
 	}
 
 	struct conn *c = xcalloc(1, sizeof(*c));

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 
 #include "child.h"
+#include "failpoint.h"
 #include "fsutil.h"
 #include "log.h"
 #include "monitor.h"
@@ -273,10 +274,23 @@ monitor_process(struct container *ctr, int sync_fd, int *stdio, int log_fd, cons
 		.out_fd = out_r,
 		.err_fd = err_r,
 		.log_fd = log_fd,
+		.log_path = ctr->log_path,
+		.log_max_size = ctr->spec.log_max_size ? ctr->spec.log_max_size
+						       : ctr->d->log_max_size,
+		.log_max_files = ctr->spec.log_max_files ? ctr->spec.log_max_files
+							 : ctr->d->log_max_files,
 		.exit_path = xasprintf("%s/exit", ctr->dir),
 	};
 	uint64_t start_time = 0;
+	/*
+	 * Recorded before anyone is told: a daemon killed mid-run finds the init
+	 * here after its restart (container_restore_all).
+	 */
+	_cleanup_free_ char *init_path = xasprintf("%s/init", ctr->dir);
+	_cleanup_free_ char *init_line = NULL;
 	if (m.init_pidfd < 0 || proc_start_time(pid, &start_time) < 0 ||
+	    (init_line = xasprintf("%d %llu\n", (int)pid, (unsigned long long)start_time),
+	     fs_write_atomic(init_path, init_line, strlen(init_line), 0600, NULL) < 0) ||
 	    sync_send_pid(sync_fd, pid, start_time, m.init_pidfd) < 0) {
 		kill(pid, SIGKILL);
 		monitor_fail(sync_fd, "monitor: report the init's pid");
@@ -550,6 +564,7 @@ spawn_start_(struct container *ctr, int *stdio, struct ctr_error *err)
 	ctr->spawn = sp;
 	/* Saved now so a daemon restarted mid-start finds the monitor. */
 	(void)container_save(ctr, NULL);
+	failpoint("run:forked");
 	return 0;
 }
 

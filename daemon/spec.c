@@ -192,6 +192,8 @@ spec_from_json(struct ctr_spec *spec, json_t *params, struct ctr_error *err)
 	spec->userns = json_is_true(json_object_get(params, "userns"));
 	if (resources_from_json(&spec->res, params, err) < 0)
 		return -1;
+	spec->log_max_size = json_integer_value(json_object_get(params, "log_max_size"));
+	spec->log_max_files = (int)json_integer_value(json_object_get(params, "log_max_files"));
 	const char *restart = json_string_value(json_object_get(params, "restart"));
 	if (restart != NULL && restart_parse(restart, &spec->restart) < 0)
 		return ctr_error_set(err, CTR_E_INVALID_PARAMS, 0,
@@ -251,6 +253,8 @@ spec_to_json(const struct ctr_spec *spec)
 			    json_string(spec->seccomp_unconfined ? "unconfined" : "default"));
 	json_object_set_new(o, "userns", json_boolean(spec->userns));
 	resources_to_json(&spec->res, o);
+	json_object_set_new(o, "log_max_size", json_integer(spec->log_max_size));
+	json_object_set_new(o, "log_max_files", json_integer(spec->log_max_files));
 	char *restart = restart_format(&spec->restart);
 	json_object_set_new(o, "restart", json_string(restart));
 	free(restart);

@@ -42,6 +42,8 @@ struct ctr_spec {
 	bool userns;		    /* a user namespace of its own (userns.h) */
 	struct ctr_resources res;   /* cgroup limits */
 	struct restart_policy restart;
+	int64_t log_max_size; /* rotate the log beyond this; 0: ctrd's default */
+	int log_max_files;    /* log files kept; 0: ctrd's default */
 };
 
 /* Fills spec from validated run params; -1 with CTR_E_INVALID_PARAMS. */

@@ -68,6 +68,8 @@ static const struct param_spec run_params[] = {
 	{ "seccomp", PARAM_STRING, .choices = seccomp_modes },
 	{ "userns", PARAM_BOOL },
 	{ "restart", PARAM_STRING, PARAM_NONEMPTY, .max_len = 32 },
+	{ "log_max_size", PARAM_INT, 0, 0, INT64_MAX },
+	{ "log_max_files", PARAM_INT, 0, 0, 100 },
 	P_RESOURCES,
 	P_END,
 };

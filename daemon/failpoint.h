@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Fail points, for the tests that kill the daemon in the middle of an
+ * operation: with CTRD_FAILPOINT=NAME[,NAME...] in its environment, ctrd
+ * SIGKILLs itself when it reaches a point of that name ("run:created",
+ * "run:forked", "run:started", "rm:renamed", "rm:cgroup"). Costs one pointer
+ * test when unset.
+ */
+#ifndef CTRD_FAILPOINT_H
+#define CTRD_FAILPOINT_H
+
+void failpoint_init(void);
+void failpoint(const char *name);
+
+#endif
