@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -63,6 +64,32 @@ log_open_file(const char *path, struct ctr_error *err)
 	return 0;
 }
 
+/*
+ * Messages quote what clients send (method names, paths, error text): a
+ * newline or escape sequence in them must not forge a log line (a journal
+ * line starting "<3>" is an error) or drive the operator's terminal. Control
+ * bytes become \xNN, and a message is cut at LOG_MAX_MSG bytes.
+ */
+#define LOG_MAX_MSG 4096
+
+static char *
+log_escape(const char *msg)
+{
+	size_t len = strnlen(msg, LOG_MAX_MSG);
+	char *out = xmalloc(len * 4 + sizeof("..."));
+	char *o = out;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)msg[i];
+		if (c < 0x20 || c == 0x7f)
+			o += sprintf(o, "\\x%02x", c);
+		else
+			*o++ = (char)c;
+	}
+	strcpy(o, msg[len] != '\0' ? "..." : "");
+	return out;
+}
+
 void
 log_msg(enum log_level level, const char *fmt, ...)
 {
@@ -80,6 +107,9 @@ log_msg(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return;
+	char *raw = msg;
+	msg = log_escape(raw);
+	free(raw);
 	if (journal) {
 		n = asprintf(&line, "<%d>%s\n", prio[level], msg);
 	} else {

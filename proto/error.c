@@ -7,6 +7,9 @@
 #include "error.h"
 
 static int
+error_vset(struct ctr_error *err, int code, int errnum, const char *fmt, va_list ap) _printf_(4, 0);
+
+static int
 error_vset(struct ctr_error *err, int code, int errnum, const char *fmt, va_list ap)
 {
 	char *msg;

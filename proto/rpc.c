@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
 
+#include <limits.h>
 #include <string.h>
 
 #include "rpc.h"
@@ -35,6 +36,10 @@ parse_response(struct rpc_msg *msg, json_t *result, json_t *error, struct ctr_er
 		return ctr_error_set(
 			err, CTR_E_INVALID_REQUEST, 0,
 			"error must be an object with integer code and string message");
+	/* Codes are ints in JSON-RPC; a wider one must not wrap into a different code. */
+	if (json_integer_value(code) < INT_MIN || json_integer_value(code) > INT_MAX)
+		return ctr_error_set(err, CTR_E_INVALID_REQUEST, 0,
+				     "error.code: out of range for an error code");
 	msg->kind = RPC_ERROR;
 	msg->code = (int)json_integer_value(code);
 	msg->message = json_string_value(message);

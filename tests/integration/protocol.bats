@@ -103,6 +103,17 @@ EOF
 	[[ "$output" == '{"jsonrpc":"2.0","id":"x","error":{"code":-32601,"message":"unknown method \"frobnicate\""'* ]]
 }
 
+@test "client text cannot forge daemon log lines or reach the terminal raw" {
+	# The method name is quoted in the debug log: its newline and ESC must be escaped.
+	run rpc '{"jsonrpc":"2.0","id":1,"method":"x\n<3>forged line\u001b[2J"}'
+	[[ "$output" == *'"code":-32601'* ]]
+	wait_until 5 grep -q 'forged line' "$T/ctrd.log"
+	run grep -c '^<3>forged\|^forged' "$T/ctrd.log"
+	[ "$output" = 0 ]
+	grep -q 'x\\x0a<3>forged line\\x1b\[2J' "$T/ctrd.log"
+	! grep -q $'\e\\[2J' "$T/ctrd.log"
+}
+
 @test "wrong params are rejected with a message naming the field" {
 	run rpc '{"jsonrpc":"2.0","id":1,"method":"ps","params":{"all":"yes"}}'
 	[[ "$output" == *'"code":-32602,"message":"params.all: expected true or false"'* ]]

@@ -280,6 +280,13 @@ test_parse_bad_responses(void **state)
 	parse_fails("{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":1}}", CTR_E_INVALID_REQUEST);
 	parse_fails("{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":1,\"message\":null}}",
 		    CTR_E_INVALID_REQUEST);
+	/* A code wider than an int must not wrap into another code (found by fuzzing). */
+	parse_fails("{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":4294934528,"
+		    "\"message\":\"m\"}}",
+		    CTR_E_INVALID_REQUEST);
+	parse_fails("{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-2147483649,"
+		    "\"message\":\"m\"}}",
+		    CTR_E_INVALID_REQUEST);
 }
 
 /* -------------------------------------------------------------------- errors */
