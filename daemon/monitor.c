@@ -20,11 +20,56 @@
 /* Bytes in the log file now, for rotation. */
 static int64_t log_size;
 
+/* What logfile_append() adds to each record: "<30-byte time> stdout F " and '\n'. */
+#define RECORD_OVERHEAD 41
+
 /*
- * Copies what is readable on fd into the log, rotating it first when it has
- * grown past its size, so a chatty container cannot fill the disk. Never
- * blocks on anything but the file: the container never waits for a reader.
- * False at end of file.
+ * Appends len bytes of one stream to the log, rotating it whenever the next
+ * record would take the file past its size. One read may hold thousands of
+ * short lines, each of which grows by a time stamp on disk: checking only
+ * between reads let a file reach several times its size. Now a file holds
+ * at most log_max_size bytes, or a single record if that alone is bigger.
+ */
+static void
+log_write(const struct monitor_args *a, bool is_stderr, const char *buf, size_t len)
+{
+	bool rotating = a->log_max_size > 0 && a->log_path != NULL;
+	int64_t now = time_now_ns();
+
+	while (len > 0) {
+		size_t take = 0;
+		int64_t size = log_size;
+		/* Whole records (each up to and including its newline) while they fit. */
+		while (take < len) {
+			const char *nl = memchr(buf + take, '\n', len - take);
+			size_t n = nl != NULL ? (size_t)(nl - (buf + take)) + 1 : len - take;
+			if (rotating && size + (int64_t)(n + RECORD_OVERHEAD) > a->log_max_size &&
+			    (take > 0 || size > 0))
+				break;
+			size += (int64_t)(n + RECORD_OVERHEAD);
+			take += n;
+		}
+		if (take == 0) {
+			/* Not even the next record fits: a new file (or, if that fails, on we go). */
+			if (logfile_rotate(a->log_fd, a->log_path, a->log_max_files) == 0) {
+				log_size = 0;
+				continue;
+			}
+			const char *nl = memchr(buf, '\n', len);
+			take = nl != NULL ? (size_t)(nl - buf) + 1 : len;
+		}
+		ssize_t w = logfile_append(a->log_fd, is_stderr, buf, take, now);
+		if (w > 0)
+			log_size += w;
+		buf += take;
+		len -= take;
+	}
+}
+
+/*
+ * Copies what is readable on fd into the log, rotated by size so a chatty
+ * container cannot fill the disk. Never blocks on anything but the file:
+ * the container never waits for a reader. False at end of file.
  */
 static bool
 relay(int fd, const struct monitor_args *a, bool is_stderr)
@@ -37,15 +82,8 @@ relay(int fd, const struct monitor_args *a, bool is_stderr)
 	while (n < 0 && errno == EINTR);
 	if (n <= 0)
 		return n < 0 && errno == EAGAIN;
-	if (a->log_fd < 0)
-		return true;
-	if (a->log_max_size > 0 && a->log_path != NULL && log_size >= a->log_max_size) {
-		if (logfile_rotate(a->log_fd, a->log_path, a->log_max_files) == 0)
-			log_size = 0;
-	}
-	ssize_t w = logfile_append(a->log_fd, is_stderr, buf, (size_t)n, time_now_ns());
-	if (w > 0)
-		log_size += w;
+	if (a->log_fd >= 0)
+		log_write(a, is_stderr, buf, (size_t)n);
 	return true;
 }
 
