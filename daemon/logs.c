@@ -14,19 +14,20 @@
 #include "rpc.h"
 #include "server.h"
 
-#define CHUNK	   (64 * 1024)
+#define CHUNK	      (64 * 1024)
 /* Stop reading the file while this much is queued for the client. */
-#define HIGH_WATER (1024 * 1024)
+#define HIGH_WATER    (1024 * 1024)
 /* Entries per notification. */
-#define BATCH	   256
+#define BATCH	      256
+/* The most rotated files a log has (ctrd --log-max-files, run's log_max_files). */
+#define LOG_FILES_MAX 100
 
 struct log_stream {
 	struct ctrd *d;
 	struct request *req;
 	struct container *ctr; /* NULL once it is removed */
 	char *path;	       /* the log: path.N ... path.1 are older, rotated files */
-	int file;	       /* reading path.file; 0 is the current one */
-	ino_t ino;	       /* the file fd reads, to notice the current one rotating away */
+	ino_t ino;	       /* the file fd reads, to find it again after rotations */
 	int fd;
 	char *buf; /* bytes of an incomplete last line */
 	size_t len;
@@ -137,27 +138,67 @@ open_file(struct log_stream *s, int k)
 		return -1;
 	closep(&s->fd);
 	s->fd = fd;
-	s->file = k;
 	s->ino = fstat(fd, &st) == 0 ? st.st_ino : 0;
 	return 0;
 }
 
 /*
- * At the end of a file: on to the next newer one, or, if the current log
- * was rotated away under us (and is now fully read), to its successor.
+ * At the end of a file: on to the next newer one. The monitor rotates by
+ * renaming (path.1 becomes path.2, path becomes path.1, a new path), as
+ * often as the container writes enough, so while we read, our file may
+ * move any number of places: it is found again by its inode, and the next
+ * newer file is the one just below it. (Following the number we opened, or
+ * jumping to the new current file, lost every file rotated in between.)
  * False when this really is the end, for now.
  */
 static bool
 next_file(struct log_stream *s)
 {
 	struct stat st;
+	int k, oldest = -1;
 
-	while (s->file > 0)
-		if (open_file(s, s->file - 1) == 0)
+	/* Ascending, as files move: one moving while we look is still ahead of us. */
+	for (k = 0; k <= LOG_FILES_MAX; k++) {
+		_cleanup_free_ char *name = logfile_name(s->path, k);
+		if (stat(name, &st) < 0)
+			continue;
+		if (st.st_ino == s->ino)
+			break;
+		oldest = k;
+	}
+	if (k == 0) {
+		/* Still the current file: wait for more, unless it was truncated (max-file=1). */
+		off_t pos = lseek(s->fd, 0, SEEK_CUR);
+		if (st.st_size < pos && lseek(s->fd, 0, SEEK_SET) == 0)
 			return true;
-	if (stat(s->path, &st) == 0 && st.st_ino != s->ino)
-		return open_file(s, 0) == 0;
-	return false;
+		return false;
+	}
+	if (k <= LOG_FILES_MAX) {
+		/* Rotated: nothing more is written to it, but maybe after we hit its end. */
+		off_t pos = lseek(s->fd, 0, SEEK_CUR);
+		if (fstat(s->fd, &st) == 0 && pos >= 0 && st.st_size > pos)
+			return true;
+	} else if (oldest < 0) {
+		return false; /* mid-rotation, no file at all: the next inotify event */
+	}
+	/* The next newer file, or if ours was rotated out altogether, the oldest left. */
+	int want = k <= LOG_FILES_MAX ? k - 1 : oldest;
+	_cleanup_free_ char *name = logfile_name(s->path, want);
+	int fd = open(name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return false; /* mid-rotation: the rename that fills it is an inotify event */
+	if (k <= LOG_FILES_MAX) {
+		/* Still the successor if ours has not moved again meanwhile. */
+		_cleanup_free_ char *ours = logfile_name(s->path, k);
+		if (stat(ours, &st) < 0 || st.st_ino != s->ino) {
+			close(fd);
+			return next_file(s);
+		}
+	}
+	closep(&s->fd);
+	s->fd = fd;
+	s->ino = fstat(fd, &st) == 0 ? st.st_ino : 0;
+	return true;
 }
 
 static void
@@ -323,7 +364,7 @@ seek_start(struct log_stream *s, int64_t tail)
 {
 	int oldest = 0;
 
-	for (int k = 1; k <= 100; k++) {
+	for (int k = 1; k <= LOG_FILES_MAX; k++) {
 		_cleanup_free_ char *name = logfile_name(s->path, k);
 		if (access(name, F_OK) < 0)
 			break;
