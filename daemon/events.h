@@ -6,7 +6,9 @@
  * open) gets them as "event" notifications in the order they happened. A
  * slow subscriber only grows its own output queue, which the connection
  * limits drop; the daemon never waits for it. The last EVENTS_KEPT events
- * are kept, so a subscriber can ask for those since a time.
+ * are kept, so a subscriber can ask for those since a time. A subscriber
+ * that leaves more than EVENTS_MAX_UNREAD bytes of them unread is dropped:
+ * its request ends with a limit error.
  */
 #ifndef CTRD_EVENTS_H
 #define CTRD_EVENTS_H
@@ -15,7 +17,9 @@
 
 #include "ctrd.h"
 
-#define EVENTS_KEPT 1024
+#define EVENTS_KEPT	  1024
+/* Far more than the replies ctrctl ever leaves unread on a connection. */
+#define EVENTS_MAX_UNREAD (4 * 1024 * 1024)
 
 struct container;
 struct conn;
