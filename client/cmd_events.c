@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ctrctl.h"
+#include "format.h"
 
 static void
 print_event(json_t *e, bool as_json)
@@ -60,9 +61,13 @@ cmd_events(const struct verb *v, int argc, char **argv)
 
 	while ((c = ctrctl_getopt(v, argc, argv, "", opts)) != -1) {
 		switch (c) {
-		case OPT_SINCE:
-			json_object_set_new(params, "since", json_string(optarg));
+		case OPT_SINCE: {
+			/* Relative times count back from now, as docker's do. */
+			char *since = format_since(optarg, time_now_ns());
+			json_object_set_new(params, "since", json_string(since));
+			free(since);
 			break;
+		}
 		case OPT_JSON:
 			as_json = true;
 			break;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ctrctl.h"
+#include "format.h"
 
 struct logs_opts {
 	bool timestamps;
@@ -73,9 +74,13 @@ cmd_logs(const struct verb *v, int argc, char **argv)
 			}
 			json_object_set_new(params, "tail", json_integer((json_int_t)n));
 			break;
-		case OPT_SINCE:
-			json_object_set_new(params, "since", json_string(optarg));
+		case OPT_SINCE: {
+			/* Relative times count back from now, as docker's do. */
+			char *since = format_since(optarg, time_now_ns());
+			json_object_set_new(params, "since", json_string(since));
+			free(since);
 			break;
+		}
 		case 't':
 			o.timestamps = true;
 			break;

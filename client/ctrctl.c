@@ -68,7 +68,7 @@ static const struct verb verbs[] = {
 	{ "logs", cmd_logs, "[OPTIONS] CTR", "Print a detached container's output",
 	  "  -f, --follow            keep printing until the container exits\n"
 	  "  -n, --tail N            only the last N lines\n"
-	  "      --since TIME        only output after TIME (RFC 3339)\n"
+	  "      --since TIME        only output since TIME (RFC 3339, Unix time, or 10m ago)\n"
 	  "  -t, --timestamps        prefix each line with its time\n" },
 	{ "images", cmd_images, "[OPTIONS]", "List images",
 	  "  -q, --quiet             only show names\n"
@@ -78,7 +78,7 @@ static const struct verb verbs[] = {
 	  "      --no-stream         print one table and exit\n"
 	  "      --json              print the daemon's JSON (one sample)\n" },
 	{ "events", cmd_events, "[OPTIONS]", "Print the daemon's events as they happen",
-	  "      --since TIME        first the kept events since TIME (RFC 3339)\n"
+	  "      --since TIME        first the kept events since TIME (as for logs)\n"
 	  "      --json              one JSON object per line\n" },
 	{ "pause", cmd_pause, "CTR...", "Freeze every process of containers", "" },
 	{ "unpause", cmd_unpause, "CTR...", "Thaw paused containers", "" },

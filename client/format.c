@@ -173,3 +173,73 @@ format_table_free(struct format_table *t)
 	free(t->cells);
 	free(t);
 }
+
+/* A duration as Go and docker write it: "10m", "1h30m", "1.5s", "500ms"; -1 if s is not one. */
+static int64_t
+parse_duration(const char *s)
+{
+	static const struct {
+		const char *unit;
+		int64_t ns;
+	} units[] = {
+		{ "ns", 1 },
+		{ "us", 1000 },
+		{ "ms", 1000000 },
+		{ "s", 1000000000LL },
+		{ "m", 60 * 1000000000LL },
+		{ "h", 3600 * 1000000000LL },
+	};
+	double total = 0;
+
+	if (*s == '\0')
+		return -1;
+	while (*s != '\0') {
+		char *end;
+		if (!(*s >= '0' && *s <= '9') && *s != '.')
+			return -1;
+		double v = strtod(s, &end);
+		if (end == s)
+			return -1;
+		size_t best = 0;
+		int64_t mult = 0;
+		for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+			size_t n = strlen(units[i].unit);
+			if (n > best && strncmp(end, units[i].unit, n) == 0) {
+				best = n;
+				mult = units[i].ns;
+			}
+		}
+		if (best == 0)
+			return -1;
+		total += v * (double)mult;
+		s = end + best;
+	}
+	return total < 9e18 ? (int64_t)total : -1;
+}
+
+char *
+format_since(const char *arg, int64_t now_ns)
+{
+	const char *p = arg;
+	int64_t d;
+
+	/* SECONDS[.FRACTION]: a Unix time. */
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (p > arg && p - arg <= 12 && (*p == '\0' || *p == '.')) {
+		int64_t ns = strtoll(arg, NULL, 10) * 1000000000LL;
+		const char *f = *p == '.' ? p + 1 : p;
+		int64_t scale = 100000000;
+		for (; *f >= '0' && *f <= '9' && scale > 0; f++, scale /= 10)
+			ns += (*f - '0') * scale;
+		while (*f >= '0' && *f <= '9')
+			f++;
+		if (*f == '\0' && !(*p == '.' && p[1] == '\0'))
+			return time_format_rfc3339(ns);
+	}
+	d = parse_duration(arg);
+	if (d >= 0)
+		return time_format_rfc3339(now_ns - d);
+	/* An RFC 3339 time, or something the daemon will say it does not understand. */
+	return xstrdup(arg);
+}

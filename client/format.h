@@ -18,6 +18,13 @@ char *format_command(json_t *argv, size_t max);
 /* A size in bytes as docker prints it: three significant digits, decimal units ("4.13MB"). */
 char *format_size(int64_t bytes);
 
+/*
+ * --since as docker takes it: an RFC 3339 time (passed on as it is), a Unix
+ * time (SECONDS[.FRACTION]), or a duration before now_ns ("10m", "1h30m",
+ * "1.5s", "500ms"). Returns the RFC 3339 time for params.since, malloc'd.
+ */
+char *format_since(const char *arg, int64_t now_ns);
+
 /* A table as docker prints one: columns as wide as their widest cell, three spaces apart. */
 struct format_table;
 
