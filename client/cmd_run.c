@@ -163,20 +163,29 @@ parse_run(const struct verb *v, int argc, char **argv, json_t *p)
 			json_object_set_new(p, "network", json_string(optarg));
 			break;
 		case OPT_LOG_OPT: {
-			/* docker's json-file options: max-size=10m, max-file=3. */
-			int64_t n;
-			if (strncmp(optarg, "max-size=", 9) == 0 &&
-			    parse_size(optarg + 9, &n) == 0) {
-				json_object_set_new(p, "log_max_size", json_integer(n));
-			} else if (strncmp(optarg, "max-file=", 9) == 0 &&
-				   parse_i64(optarg + 9, &n) == 0 && n >= 1 && n <= 100) {
-				json_object_set_new(p, "log_max_files", json_integer(n));
-			} else {
-				return ctrctl_usage_error(v,
-							  "unsupported --log-opt \"%s\" "
-							  "(max-size=BYTES or max-file=N)",
-							  optarg),
-				       -1;
+			/*
+			 * docker's json-file options: max-size=10m, max-file=3, repeated or,
+			 * as ctrctl(1) promises, in one comma-separated list.
+			 */
+			_cleanup_free_ char *list = xstrdup(optarg);
+			char *save = NULL;
+			char *o = strtok_r(list, ",", &save);
+			if (o == NULL)
+				return ctrctl_usage_error(v, "empty --log-opt"), -1;
+			for (; o != NULL; o = strtok_r(NULL, ",", &save)) {
+				int64_t n;
+				if (strncmp(o, "max-size=", 9) == 0 && parse_size(o + 9, &n) == 0) {
+					json_object_set_new(p, "log_max_size", json_integer(n));
+				} else if (strncmp(o, "max-file=", 9) == 0 &&
+					   parse_i64(o + 9, &n) == 0 && n >= 1 && n <= 100) {
+					json_object_set_new(p, "log_max_files", json_integer(n));
+				} else {
+					return ctrctl_usage_error(v,
+								  "unsupported --log-opt \"%s\" "
+								  "(max-size=BYTES or max-file=N)",
+								  o),
+					       -1;
+				}
 			}
 			break;
 		}
