@@ -69,7 +69,8 @@ now_ns() {
 }
 
 @test "--log-opt max-size/max-file bound the files on disk; --tail N reads the last N lines across them" {
-	"$CTRCTL" run -d --name chatty --log-opt max-size=64k --log-opt max-file=3 --rootfs "$ROOTFS" \
+	# One comma-separated --log-opt here; the other tests repeat the option.
+	"$CTRCTL" run -d --name chatty --log-opt max-size=64k,max-file=3 --rootfs "$ROOTFS" \
 		sh -c 'i=0; while :; do echo "line $i"; i=$((i+1)); done'
 	dir=$(log_dir chatty)
 	# Each record takes about 50 bytes on disk: 15000 lines are a dozen rotations.
