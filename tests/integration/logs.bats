@@ -399,6 +399,12 @@ event_field() {
 	stuck=$!
 	bg $stuck
 	wait_until 10 grep -q subscribed "$T/stuck.out"
+	# And ctrctl events, stopped once it is subscribed (it has seen an event).
+	"$CTRCTL" events >"$T/ev-stopped" 2>"$T/ev-stopped.err" &
+	stopped=$!
+	bg $stopped
+	wait_until 10 eval '"$CTRCTL" kill -s USR2 "$name" >/dev/null; grep -q "container kill" "$T/ev-stopped"'
+	kill -STOP $stopped
 	# 25000 events of some 300 bytes: far past the subscriber's 4 MiB.
 	python3 -c '
 import sys
@@ -411,7 +417,13 @@ sys.stdout.write("".join(req % i for i in range(25000)))' "$name" |
 	"$CTRCTL" ps >/dev/null
 	[ $((SECONDS - start)) -le 2 ]
 	kill -0 $stuck
-	[ "$(grep -c "events subscriber dropped" "$T/ctrd.log")" -eq 1 ]
+	[ "$(grep -c "events subscriber dropped" "$T/ctrd.log")" -eq 2 ]
+	# ctrctl events says so once it runs again, and fails.
+	kill -CONT $stopped
+	status=0
+	wait $stopped || status=$?
+	[ "$status" -eq 1 ]
+	grep -q "^ctrctl: events: more than 4194304 bytes of events unread; subscription dropped$" "$T/ev-stopped.err"
 	# Dropped: later events are not queued for it.
 	"$CTRCTL" kill -s USR2 "$name"
 	touch "$T/resume"
