@@ -42,6 +42,9 @@ struct ctrd {
 	bool own_socket; /* we created the socket file and remove it at exit */
 	struct event *listen_ev;
 	struct event *accept_retry_ev; /* re-enables accept after EMFILE */
+	int spare_fd;		       /* /dev/null, given up to accept and refuse at EMFILE */
+	bool nofds;		       /* out of fds: accept failed, and has not worked since */
+	unsigned refused_nofds;	       /* clients refused since */
 	gid_t socket_gid;	       /* group allowed besides root, (gid_t)-1 if none */
 
 	struct conn_list conns;

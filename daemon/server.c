@@ -512,6 +512,33 @@ accept_retry_cb(evutil_socket_t fd, short what, void *arg)
 		event_add(d->listen_ev, NULL);
 }
 
+/*
+ * Out of fds (EMFILE, ENFILE): accepts the next client on the spare fd kept
+ * for this and turns it away with a limit error, so it learns why at once
+ * instead of hanging in the backlog, and the listener does not stay readable.
+ * Logged once per shortage, not once per client. -1 with errno if it cannot.
+ */
+static int
+refuse_nofds(struct ctrd *d, int lfd, int why)
+{
+	if (d->spare_fd < 0)
+		return errno = why, -1;
+	close(d->spare_fd);
+	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int e = errno;
+	if (fd >= 0) {
+		if (!d->nofds)
+			log_warn("accept: %s; refusing new clients until file descriptors are free",
+				 strerror(why));
+		d->nofds = true;
+		d->refused_nofds++;
+		refuse(fd, CTR_E_LIMIT, "too many open files in ctrd");
+	}
+	/* Only now, in the slot the refused client had. */
+	d->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? (errno = e, -1) : 0;
+}
+
 static void
 accept_cb(evutil_socket_t lfd, short what, void *arg)
 {
@@ -520,16 +547,27 @@ accept_cb(evutil_socket_t lfd, short what, void *arg)
 	for (int i = 0; i < 64; i++) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0) {
+			if (d->nofds) {
+				log_info("accepting clients again (%u refused meanwhile)",
+					 d->refused_nofds);
+				d->nofds = false;
+				d->refused_nofds = 0;
+			}
 			conn_new(d, fd);
 			continue;
 		}
 		if (errno == EINTR || errno == ECONNABORTED)
 			continue;
+		if ((errno == EMFILE || errno == ENFILE) && refuse_nofds(d, lfd, errno) == 0)
+			continue;
 		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-			/* Out of fds: stop accepting for a moment instead of spinning on the
-			 * listener. */
+			/* No spare fd either: stop accepting for a moment instead of spinning on
+			 * the listener, and say so once, not every 100 ms. */
 			struct timeval tv = { 0, 100 * 1000 };
-			log_warn("accept: %s; pausing for 100 ms", strerror(errno));
+			if (!d->nofds)
+				log_warn("accept: %s; pausing for 100 ms at a time",
+					 strerror(errno));
+			d->nofds = true;
 			event_del(d->listen_ev);
 			event_add(d->accept_retry_ev, &tv);
 		} else if (errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -641,6 +679,8 @@ server_listen(struct ctrd *d, struct ctr_error *err)
 	} else {
 		log_info("listening on %s", d->socket_path);
 	}
+	/* Best effort: without it, running out of fds pauses accepting instead. */
+	d->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	d->listen_ev = event_new(d->base, d->listen_fd, EV_READ | EV_PERSIST, accept_cb, d);
 	d->accept_retry_ev = evtimer_new(d->base, accept_retry_cb, d);
 	if (d->listen_ev == NULL || d->accept_retry_ev == NULL)
@@ -656,6 +696,7 @@ server_stop_listening(struct ctrd *d)
 		event_free(d->listen_ev);
 		event_free(d->accept_retry_ev);
 		d->listen_ev = d->accept_retry_ev = NULL;
+		close_fd(&d->spare_fd);
 	}
 	if (d->listen_fd >= 0) {
 		close(d->listen_fd);

@@ -562,8 +562,17 @@ spawn_start_(struct container *ctr, int *stdio, struct ctr_error *err)
 	event_add(sp->sync_ev, &tv);
 	ctr->monitor_is_child = true;
 	ctr->spawn = sp;
-	/* Saved now so a daemon restarted mid-start finds the monitor. */
-	(void)container_save(ctr, NULL);
+	/*
+	 * Saved now so a daemon restarted mid-start finds the monitor. A start
+	 * whose state cannot be written (a full state directory) is undone, as
+	 * any failed start: a restarted daemon would find no state.json and
+	 * roll back, killing a container whose client was told it runs.
+	 */
+	if (container_save(ctr, &sp->err) < 0) {
+		ctr_error_prefix(&sp->err, "start %.12s", ctr->id);
+		spawn_fail(sp);
+		return 0;
+	}
 	failpoint("run:forked");
 	return 0;
 }
