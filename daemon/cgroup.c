@@ -324,9 +324,27 @@ cgroup_remove_if_empty(struct cgroups *cg, const char *id)
 	return ret;
 }
 
+/*
+ * Lifts the CPU quota of the container's groups in every hierarchy. A process
+ * that dies is still charged for its exit (the teardown of its mount
+ * namespace above all): under --cpus 0.01 that takes seconds, far longer than
+ * cgroup_destroy() waits, and the group would be left behind for good.
+ */
+static void
+lift_cpu_quota(const struct cgroups *cg, const char *id)
+{
+	for (size_t i = 0; i < cg->n; i++) {
+		_cleanup_free_ char *dir = group_dir(cg, i, id);
+		/* A hierarchy without the cpu controller has no such file (ENOENT). */
+		(void)write_file(dir, cg->h[i].unified ? "cpu.max" : "cpu.cfs_quota_us",
+				 cg->h[i].unified ? "max" : "-1");
+	}
+}
+
 int
 cgroup_destroy(struct cgroups *cg, const char *id, struct ctr_error *err)
 {
+	bool lifted = false;
 	int ret = 0;
 
 	for (size_t i = 0; i < cg->n; i++) {
@@ -334,7 +352,9 @@ cgroup_destroy(struct cgroups *cg, const char *id, struct ctr_error *err)
 		if (rmdir(dir) == 0 || errno == ENOENT)
 			continue;
 		if (errno == EBUSY) {
-			/* Stragglers (an exec'd process that outlived its init): they go too. */
+			/* Stragglers (an init killed mid-setup, say): they go too, at full speed. */
+			if (!lifted)
+				lift_cpu_quota(cg, id), lifted = true;
 			kill_members(dir, cg->h[i].unified);
 			for (int tries = 0; tries < 100 && rmdir(dir) < 0 && errno == EBUSY;
 			     tries++)
