@@ -98,17 +98,21 @@ restart_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+int64_t
+restart_backoff(int64_t prev_ms, int64_t ran_ns)
+{
+	/* Failing fast backs off further each time; a good long run starts over. */
+	if (prev_ms <= 0 || ran_ns < 0 || ran_ns >= RAN_LONG_ENOUGH_NS)
+		return BACKOFF_MIN_MS;
+	return prev_ms >= BACKOFF_MAX_MS / 2 ? BACKOFF_MAX_MS : prev_ms * 2;
+}
+
 void
 restart_schedule(struct container *ctr)
 {
-	int64_t ran = ctr->exit.finished_at - ctr->started_at;
+	int64_t ran = ctr->started_at == 0 ? -1 : ctr->exit.finished_at - ctr->started_at;
 
-	/* Failing fast backs off further each time; a good long run starts over. */
-	if (ctr->started_at == 0 || ran >= RAN_LONG_ENOUGH_NS || ctr->backoff_ms == 0)
-		ctr->backoff_ms = BACKOFF_MIN_MS;
-	else if (ctr->backoff_ms < BACKOFF_MAX_MS)
-		ctr->backoff_ms = ctr->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
-								       : ctr->backoff_ms * 2;
+	ctr->backoff_ms = restart_backoff(ctr->backoff_ms, ran);
 	struct timeval tv = { ctr->backoff_ms / 1000, (ctr->backoff_ms % 1000) * 1000 };
 	restart_cancel(ctr);
 	ctr->restart_timer = evtimer_new(ctr->d->base, restart_cb, ctr);

@@ -24,6 +24,13 @@ int restart_parse(const char *s, struct restart_policy *p);
 /* The same spelling back; malloc'd. */
 char *restart_format(const struct restart_policy *p);
 
+/*
+ * The delay before the next restart, in ms: 100 after the first exit, or
+ * after a run of 10 s or more (ran_ns; -1 if unknown); else twice prev_ms
+ * (the delay before the run that just ended; 0 for none), up to a minute.
+ */
+int64_t restart_backoff(int64_t prev_ms, int64_t ran_ns);
+
 struct container;
 
 /* After an exit: whether the policy wants it running again (not after rm or stop). */
