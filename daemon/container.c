@@ -484,7 +484,7 @@ container_start_failed(struct container *ctr, const struct ctr_error *err)
 		proc_ref_close(&ctr->monitor);
 		(void)container_save(ctr, NULL);
 		if (restart_wanted(ctr))
-			restart_schedule(ctr);
+			restart_schedule(ctr, true);
 		return;
 	}
 	waiters_finish(ctr, WAITER_START, reply_error, (void *)err);
@@ -526,7 +526,7 @@ container_exited(struct container *ctr, const struct exit_status *st)
 		return;
 	}
 	if (restart_wanted(ctr))
-		restart_schedule(ctr);
+		restart_schedule(ctr, false);
 }
 
 int
@@ -884,7 +884,7 @@ container_restore_all(struct ctrd *d)
 			 container_state_name(ctr->state));
 		/* always and unless-stopped: running again after a daemon start, as in docker. */
 		if (ctr->state == CTR_EXITED && restart_on_boot(ctr))
-			restart_schedule(ctr);
+			restart_schedule(ctr, false);
 	}
 	closedir(dir);
 }

@@ -94,7 +94,7 @@ restart_cb(evutil_socket_t fd, short what, void *arg)
 		free(ctr->error);
 		ctr->error = xstrdup(err.msg);
 		if (restart_wanted(ctr))
-			restart_schedule(ctr);
+			restart_schedule(ctr, true);
 	}
 }
 
@@ -108,9 +108,17 @@ restart_backoff(int64_t prev_ms, int64_t ran_ns)
 }
 
 void
-restart_schedule(struct container *ctr)
+restart_schedule(struct container *ctr, bool start_failed)
 {
-	int64_t ran = ctr->started_at == 0 ? -1 : ctr->exit.finished_at - ctr->started_at;
+	/*
+	 * A start that failed ran for no time at all. started_at is still that
+	 * of the last run that did start, and measuring from it made every
+	 * failed restart after a long run look like a long run: the back-off
+	 * stayed at 100 ms, a restart loop of ten tries a second.
+	 */
+	int64_t ran = start_failed	     ? 0
+		      : ctr->started_at == 0 ? -1
+					     : ctr->exit.finished_at - ctr->started_at;
 
 	ctr->backoff_ms = restart_backoff(ctr->backoff_ms, ran);
 	struct timeval tv = { ctr->backoff_ms / 1000, (ctr->backoff_ms % 1000) * 1000 };

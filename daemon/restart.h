@@ -35,8 +35,8 @@ struct container;
 
 /* After an exit: whether the policy wants it running again (not after rm or stop). */
 bool restart_wanted(const struct container *ctr);
-/* Starts it again after the back-off. */
-void restart_schedule(struct container *ctr);
+/* Starts it again after the back-off; start_failed: the last try did not even start. */
+void restart_schedule(struct container *ctr, bool start_failed);
 /* Forgets a scheduled restart. */
 void restart_cancel(struct container *ctr);
 /* After a daemon start: whether an exited container should be running. */

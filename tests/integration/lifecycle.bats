@@ -356,6 +356,23 @@ print([c["pid"] for c in json.load(sys.stdin) if c["name"] == "init-check"][0])'
 	[[ "$output" == *"--rootfs DIR"* ]]
 }
 
+@test "restarts that fail to start back off, even after a run of more than 10 s" {
+	mkdir "$T/longrun-vol"
+	"$CTRCTL" run -d --name longrun --restart always -v "$T/longrun-vol:/data" busybox sh -c 'sleep 11; exit 1'
+	# Every restart now fails in setup, at the volume.
+	rmdir "$T/longrun-vol"
+	wait_until 30 eval '[ "$(inspect_field longrun restart_count)" -ge 1 ]'
+	a=$(inspect_field longrun restart_count)
+	sleep 3 # a measurement interval, not synchronisation
+	b=$(inspect_field longrun restart_count)
+	echo "restarts in 3 s: $((b - a))"
+	# Doubling from 100 ms (200, 400, 800, 1600) is 4 tries in 3 s; a flat 100 ms, 10 or more.
+	[ $((b - a)) -le 6 ]
+	id=$(inspect_field longrun id)
+	grep -q "${id:0:12}: start failed: .*volume source" "$T/ctrd.log"
+	"$CTRCTL" rm -f longrun
+}
+
 @test "no container process or monitor is left behind" {
 	run "$CTRCTL" ps -aq
 	for id in $output; do "$CTRCTL" rm -f "$id"; done
