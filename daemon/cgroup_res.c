@@ -95,11 +95,8 @@ set_v2(const char *dir, const struct ctr_resources *r, struct ctr_error *err)
 	_cleanup_free_ char *sw = swap < 0 || r->memory == 0
 					  ? xstrdup("max")
 					  : xasprintf("%" PRId64, swap - r->memory);
-	_cleanup_free_ char *cpu =
-		r->cpus > 0 ? xasprintf("%" PRId64 " %d",
-					(int64_t)(r->cpus * RESOURCES_CPU_PERIOD + 0.5),
-					RESOURCES_CPU_PERIOD)
-			    : xasprintf("max %d", RESOURCES_CPU_PERIOD);
+	_cleanup_free_ char *quota = num_or_max(resources_cpu_quota(r), "max");
+	_cleanup_free_ char *cpu = xasprintf("%s %d", quota, RESOURCES_CPU_PERIOD);
 	_cleanup_free_ char *weight = xasprintf("%" PRIu64,
 						resources_shares_to_weight(r->cpu_shares));
 	_cleanup_free_ char *pids = num_or_max(resources_pids(r), "max");
@@ -145,10 +142,7 @@ set_v1(const struct cgroup_hierarchy *h, const char *dir, const struct ctr_resou
 	if (has(h, "memory") && set_v1_memory(dir, r, err) < 0)
 		return -1;
 	if (has(h, "cpu")) {
-		_cleanup_free_ char *quota =
-			r->cpus > 0 ? xasprintf("%" PRId64,
-						(int64_t)(r->cpus * RESOURCES_CPU_PERIOD + 0.5))
-				    : xstrdup("-1");
+		_cleanup_free_ char *quota = num_or_max(resources_cpu_quota(r), "-1");
 		_cleanup_free_ char *period = xasprintf("%d", RESOURCES_CPU_PERIOD);
 		_cleanup_free_ char *shares = xasprintf("%" PRId64,
 							r->cpu_shares > 0 ? r->cpu_shares : 1024);

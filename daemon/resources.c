@@ -56,6 +56,12 @@ resources_memory_swap(const struct ctr_resources *res)
 }
 
 int64_t
+resources_cpu_quota(const struct ctr_resources *res)
+{
+	return res->cpus > 0 ? (int64_t)(res->cpus * RESOURCES_CPU_PERIOD + 0.5) : -1;
+}
+
+int64_t
 resources_pids(const struct ctr_resources *res)
 {
 	return res->pids_limit == 0 ? RESOURCES_DEFAULT_PIDS : res->pids_limit;
