@@ -6,6 +6,13 @@
 
 #include "resources.h"
 
+/* strtol() skips white space and takes a sign, which the kernel's list parser refuses. */
+static bool
+digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
 bool
 resources_valid_cpuset(const char *list, long ncpus)
 {
@@ -15,12 +22,16 @@ resources_valid_cpuset(const char *list, long ncpus)
 		return false;
 	for (;;) {
 		char *end;
+		if (!digit(*p))
+			return false;
 		long a = strtol(p, &end, 10), b;
 		if (end == p || a < 0 || a >= ncpus)
 			return false;
 		b = a;
 		if (*end == '-') {
 			p = end + 1;
+			if (!digit(*p))
+				return false;
 			b = strtol(p, &end, 10);
 			if (end == p || b < a || b >= ncpus)
 				return false;
