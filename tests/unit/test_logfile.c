@@ -74,6 +74,18 @@ log_content_free(struct log_content *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/* logfile_append(), which returns the bytes it wrote: what the file grew by. */
+static void
+append(int fd, bool is_stderr, const char *buf, size_t len, int64_t now_ns)
+{
+	struct stat before, after;
+
+	assert_int_equal(fstat(fd, &before), 0);
+	ssize_t n = logfile_append(fd, is_stderr, buf, len, now_ns);
+	assert_int_equal(fstat(fd, &after), 0);
+	assert_int_equal(n, after.st_size - before.st_size);
+}
+
 /* Parses line i of c; it must be a record. */
 static void
 parse_line(const struct log_content *c, size_t i, struct log_record *rec)
@@ -122,7 +134,7 @@ test_complete_lines(void **state)
 	struct log_record rec;
 	int fd = log_open();
 
-	assert_int_equal(logfile_append(fd, false, "hello\nworld\n", 12, T0), 0);
+	append(fd, false, "hello\nworld\n", 12, T0);
 	log_read(fd, &c);
 	assert_int_equal(c.len, sizeof(want) - 1);
 	assert_memory_equal(c.buf, want, c.len);
@@ -142,7 +154,7 @@ test_trailing_partial(void **state)
 	struct log_record rec;
 	int fd = log_open();
 
-	assert_int_equal(logfile_append(fd, false, "abc\ndef", 7, T0), 0);
+	append(fd, false, "abc\ndef", 7, T0);
 	log_read(fd, &c);
 	assert_string_equal(c.buf, STAMP0 " stdout F abc\n" STAMP0 " stdout P def\n");
 	assert_int_equal(c.nlines, 2);
@@ -155,7 +167,7 @@ test_trailing_partial(void **state)
 
 	/* Only a partial line. */
 	fd = log_open();
-	assert_int_equal(logfile_append(fd, true, "no newline", 10, T0), 0);
+	append(fd, true, "no newline", 10, T0);
 	log_read(fd, &c);
 	assert_int_equal(c.nlines, 1);
 	parse_line(&c, 0, &rec);
@@ -171,7 +183,7 @@ test_empty_lines(void **state)
 	struct log_record rec;
 	int fd = log_open();
 
-	assert_int_equal(logfile_append(fd, false, "\n\n", 2, T0), 0);
+	append(fd, false, "\n\n", 2, T0);
 	log_read(fd, &c);
 	assert_string_equal(c.buf, STAMP0 " stdout F \n" STAMP0 " stdout F \n");
 	assert_int_equal(c.nlines, 2);
@@ -183,7 +195,7 @@ test_empty_lines(void **state)
 	close(fd);
 
 	fd = log_open();
-	assert_int_equal(logfile_append(fd, false, "a\n\nb\n", 5, T0), 0);
+	append(fd, false, "a\n\nb\n", 5, T0);
 	log_read(fd, &c);
 	assert_int_equal(c.nlines, 3);
 	parse_line(&c, 0, &rec);
@@ -202,7 +214,7 @@ test_nothing_to_append(void **state)
 	struct stat st;
 	int fd = log_open();
 
-	assert_int_equal(logfile_append(fd, false, "", 0, T0), 0);
+	append(fd, false, "", 0, T0);
 	assert_int_equal(fstat(fd, &st), 0);
 	assert_int_equal(st.st_size, 0);
 	close(fd);
@@ -215,9 +227,9 @@ test_streams(void **state)
 	struct log_record rec;
 	int fd = log_open();
 
-	assert_int_equal(logfile_append(fd, false, "out\n", 4, T0), 0);
-	assert_int_equal(logfile_append(fd, true, "err\n", 4, T0 + 1), 0);
-	assert_int_equal(logfile_append(fd, true, "err2", 4, T0 + 2), 0);
+	append(fd, false, "out\n", 4, T0);
+	append(fd, true, "err\n", 4, T0 + 1);
+	append(fd, true, "err2", 4, T0 + 2);
 	log_read(fd, &c);
 	assert_string_equal(c.buf, STAMP0 " stdout F out\n"
 					  "2026-11-29T04:12:24.123456790Z stderr F err\n"
@@ -243,7 +255,7 @@ test_timestamps_round_trip(void **state)
 		struct log_content c;
 		struct log_record rec;
 		int fd = log_open();
-		assert_int_equal(logfile_append(fd, i % 2, "x\ny", 3, times[i]), 0);
+		append(fd, i % 2, "x\ny", 3, times[i]);
 		log_read(fd, &c);
 		assert_int_equal(c.nlines, 2);
 		parse_line(&c, 0, &rec);
@@ -265,7 +277,7 @@ test_data_kept_verbatim(void **state)
 	struct log_record rec;
 	int fd = log_open();
 
-	assert_int_equal(logfile_append(fd, false, data, sizeof(data) - 1, T0), 0);
+	append(fd, false, data, sizeof(data) - 1, T0);
 	log_read(fd, &c);
 	assert_int_equal(c.nlines, 3);
 	parse_line(&c, 0, &rec);
@@ -290,7 +302,7 @@ test_large_and_many(void **state)
 	/* One long partial record. */
 	for (size_t i = 0; i < big; i++)
 		buf[i] = (char)('a' + i % 26);
-	assert_int_equal(logfile_append(fd, false, buf, big, T0), 0);
+	append(fd, false, buf, big, T0);
 	log_read(fd, &c);
 	assert_int_equal(c.nlines, 1);
 	parse_line(&c, 0, &rec);
@@ -304,7 +316,7 @@ test_large_and_many(void **state)
 		buf[2 * i] = (char)('0' + i % 10);
 		buf[2 * i + 1] = '\n';
 	}
-	assert_int_equal(logfile_append(fd, true, buf, 2000, T0), 0);
+	append(fd, true, buf, 2000, T0);
 	log_read(fd, &c);
 	assert_int_equal(c.nlines, 1000);
 	for (size_t i = 0; i < ARRAY_SIZE(c.lines); i++) {
@@ -325,9 +337,9 @@ test_appends_accumulate(void **state)
 	int fd = log_open();
 
 	/* A container that writes "hel", "lo\nwor", "ld\n": P, F + P, F records. */
-	assert_int_equal(logfile_append(fd, false, "hel", 3, T0), 0);
-	assert_int_equal(logfile_append(fd, false, "lo\nwor", 6, T0), 0);
-	assert_int_equal(logfile_append(fd, false, "ld\n", 3, T0), 0);
+	append(fd, false, "hel", 3, T0);
+	append(fd, false, "lo\nwor", 6, T0);
+	append(fd, false, "ld\n", 3, T0);
 	log_read(fd, &c);
 	assert_int_equal(c.nlines, 4);
 	parse_line(&c, 0, &rec);
