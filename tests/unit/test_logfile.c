@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "fsutil.h"
 #include "logfile.h"
 
 #define T0     1795925544123456789LL /* 2026-11-29T04:12:24.123456789Z */
@@ -421,6 +422,211 @@ test_parse_malformed(void **state)
 	}
 }
 
+/* ------------------------------------------------------------------ rotation */
+
+static void
+test_rotated_names(void **state)
+{
+	(void)state;
+	char *n = logfile_name("/var/lib/ctrd/containers/x/ctr.log", 0);
+	assert_string_equal(n, "/var/lib/ctrd/containers/x/ctr.log");
+	free(n);
+	n = logfile_name("/var/lib/ctrd/containers/x/ctr.log", 1);
+	assert_string_equal(n, "/var/lib/ctrd/containers/x/ctr.log.1");
+	free(n);
+	n = logfile_name("ctr.log", 10);
+	assert_string_equal(n, "ctr.log.10");
+	free(n);
+}
+
+/* A log in a temporary directory, open for appending as the monitor keeps it. */
+struct rot {
+	char dir[64];
+	char *path;
+	int fd;
+};
+
+static int
+rot_setup(void **state)
+{
+	struct rot *r = calloc(1, sizeof(*r));
+
+	assert_non_null(r);
+	strcpy(r->dir, "/tmp/test_logfile.XXXXXX");
+	assert_non_null(mkdtemp(r->dir));
+	r->path = xasprintf("%s/ctr.log", r->dir);
+	umask(022);
+	r->fd = open(r->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	assert_true(r->fd >= 0);
+	*state = r;
+	return 0;
+}
+
+static int
+rot_teardown(void **state)
+{
+	struct rot *r = *state;
+
+	close(r->fd);
+	/* Whatever a failed test left there too. */
+	assert_int_equal(fs_remove_tree(r->dir, NULL), 0);
+	free(r->path);
+	free(r);
+	return 0;
+}
+
+static void
+rot_write(struct rot *r, const char *s)
+{
+	assert_int_equal(write_all(r->fd, s, strlen(s)), 0);
+}
+
+/* The content of path.k, or "(none)" when it does not exist. */
+static void
+assert_rotated(struct rot *r, int k, const char *want)
+{
+	char *n = logfile_name(r->path, k);
+	int fd = open(n, O_RDONLY | O_CLOEXEC);
+	char buf[256] = "(none)";
+
+	if (fd >= 0) {
+		ssize_t len = read(fd, buf, sizeof(buf) - 1);
+		assert_true(len >= 0);
+		buf[len] = '\0';
+		close(fd);
+	} else {
+		assert_int_equal(errno, ENOENT);
+	}
+	if (strcmp(buf, want) != 0)
+		fail_msg("%s: \"%s\", expected \"%s\"", n, buf, want);
+	free(n);
+}
+
+static void
+test_rotate_order(void **state)
+{
+	struct rot *r = *state;
+	int fd = r->fd;
+
+	/* Three files: the log and two rotated ones, newest first. */
+	rot_write(r, "a");
+	assert_int_equal(logfile_rotate(r->fd, r->path, 3), 0);
+	assert_rotated(r, 0, "");
+	assert_rotated(r, 1, "a");
+	assert_rotated(r, 2, "(none)");
+	/* The same fd number now writes to the new, empty log. */
+	assert_int_equal(r->fd, fd);
+	rot_write(r, "b");
+	assert_rotated(r, 0, "b");
+	assert_int_equal(logfile_rotate(r->fd, r->path, 3), 0);
+	rot_write(r, "c");
+	assert_rotated(r, 0, "c");
+	assert_rotated(r, 1, "b");
+	assert_rotated(r, 2, "a");
+	/* Full: the oldest goes, never a fourth file. */
+	assert_int_equal(logfile_rotate(r->fd, r->path, 3), 0);
+	rot_write(r, "d");
+	assert_rotated(r, 0, "d");
+	assert_rotated(r, 1, "c");
+	assert_rotated(r, 2, "b");
+	assert_rotated(r, 3, "(none)");
+	assert_int_equal(logfile_rotate(r->fd, r->path, 3), 0);
+	assert_rotated(r, 0, "");
+	assert_rotated(r, 1, "d");
+	assert_rotated(r, 2, "c");
+	assert_rotated(r, 3, "(none)");
+}
+
+static void
+test_rotate_new_file(void **state)
+{
+	struct rot *r = *state;
+	struct stat st;
+
+	rot_write(r, "old");
+	assert_int_equal(logfile_rotate(r->fd, r->path, 2), 0);
+	/* A new file, as private as the first, appending, not inherited by children. */
+	assert_int_equal(fstat(r->fd, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0640);
+	assert_int_equal(st.st_size, 0);
+	struct stat at_path;
+	assert_int_equal(stat(r->path, &at_path), 0);
+	assert_int_equal(at_path.st_ino, st.st_ino);
+	assert_true(fcntl(r->fd, F_GETFL) & O_APPEND);
+	assert_true(fcntl(r->fd, F_GETFD) & FD_CLOEXEC);
+	/* Appending: whatever another writer adds, nothing is overwritten. */
+	int other = open(r->path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	assert_true(other >= 0);
+	assert_int_equal(write_all(other, "x", 1), 0);
+	close(other);
+	rot_write(r, "y");
+	assert_rotated(r, 0, "xy");
+	assert_rotated(r, 1, "old");
+}
+
+static void
+test_rotate_one_file_truncates(void **state)
+{
+	struct rot *r = *state;
+	struct stat before, after;
+
+	assert_int_equal(fstat(r->fd, &before), 0);
+	rot_write(r, "a lot of old output");
+	/* One file (or none): no rotated file, the log is emptied in place. */
+	assert_int_equal(logfile_rotate(r->fd, r->path, 1), 0);
+	assert_rotated(r, 0, "");
+	assert_rotated(r, 1, "(none)");
+	rot_write(r, "new");
+	assert_rotated(r, 0, "new");
+	assert_int_equal(logfile_rotate(r->fd, r->path, 0), 0);
+	assert_rotated(r, 0, "");
+	assert_rotated(r, 1, "(none)");
+	assert_int_equal(fstat(r->fd, &after), 0);
+	assert_int_equal(after.st_ino, before.st_ino);
+}
+
+static void
+test_rotate_gaps(void **state)
+{
+	struct rot *r = *state;
+
+	/* Older files that are missing (deleted by hand, or fewer rotations yet) are no error. */
+	rot_write(r, "a");
+	assert_int_equal(logfile_rotate(r->fd, r->path, 5), 0);
+	rot_write(r, "b");
+	char *one = logfile_name(r->path, 1);
+	assert_int_equal(unlink(one), 0);
+	free(one);
+	assert_int_equal(logfile_rotate(r->fd, r->path, 5), 0);
+	assert_rotated(r, 0, "");
+	assert_rotated(r, 1, "b");
+	assert_rotated(r, 2, "(none)");
+	assert_rotated(r, 3, "(none)");
+}
+
+static void
+test_rotate_error_keeps_fd(void **state)
+{
+	struct rot *r = *state;
+	char *two = logfile_name(r->path, 2), *inside = xasprintf("%s/x", two);
+
+	/* path.1 cannot move up over a non-empty directory at path.2. */
+	rot_write(r, "a");
+	assert_int_equal(logfile_rotate(r->fd, r->path, 3), 0);
+	assert_int_equal(mkdir(two, 0755), 0);
+	assert_int_equal(mkdir(inside, 0755), 0);
+	rot_write(r, "b");
+	assert_int_equal(logfile_rotate(r->fd, r->path, 3), -1);
+	/* Nothing moved, and the fd still writes to the log. */
+	rot_write(r, "c");
+	assert_rotated(r, 0, "bc");
+	assert_rotated(r, 1, "a");
+	assert_int_equal(rmdir(inside), 0);
+	free(inside);
+	free(two);
+}
+
 int
 main(void)
 {
@@ -437,6 +643,14 @@ main(void)
 		cmocka_unit_test(test_append_error),
 		cmocka_unit_test(test_parse_valid_variants),
 		cmocka_unit_test(test_parse_malformed),
+		cmocka_unit_test(test_rotated_names),
+		cmocka_unit_test_setup_teardown(test_rotate_order, rot_setup, rot_teardown),
+		cmocka_unit_test_setup_teardown(test_rotate_new_file, rot_setup, rot_teardown),
+		cmocka_unit_test_setup_teardown(test_rotate_one_file_truncates, rot_setup,
+						rot_teardown),
+		cmocka_unit_test_setup_teardown(test_rotate_gaps, rot_setup, rot_teardown),
+		cmocka_unit_test_setup_teardown(test_rotate_error_keeps_fd, rot_setup,
+						rot_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
