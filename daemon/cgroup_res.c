@@ -85,6 +85,33 @@ num_or_max(int64_t v, const char *unlimited)
 	return v < 0 ? xstrdup(unlimited) : xasprintf("%" PRId64, v);
 }
 
+static bool
+blank(const char *s)
+{
+	return s[strspn(s, " \t\n")] == '\0';
+}
+
+/*
+ * No --cpuset-cpus: every CPU of the parent (its parent_file), for `update
+ * --cpuset-cpus ""` after a list. A group that never had one is left as it
+ * is (v2: empty, the parent's; v1: a copy of the parent's). Not emptied:
+ * the kernel refuses that while the group has tasks (v1, and v2 in 6.1).
+ */
+static int
+reset_cpuset(const char *dir, const char *parent_file, struct ctr_error *err)
+{
+	_cleanup_free_ char *own_path = xasprintf("%s/cpuset.cpus", dir);
+	_cleanup_free_ char *parent_path = xasprintf("%s/../%s", dir, parent_file);
+	_cleanup_free_ char *own = NULL, *cpus = NULL;
+
+	/* No cpuset controller here, every CPU already, or nothing to take them from. */
+	if (fs_read_file(own_path, 4096, &own, NULL) < 0 || blank(own) ||
+	    fs_read_file(parent_path, 4096, &cpus, NULL) < 0 || blank(cpus) ||
+	    strcmp(own, cpus) == 0)
+		return 0;
+	return set(dir, "cpuset.cpus", cpus, false, err);
+}
+
 static int
 set_v2(const char *dir, const struct ctr_resources *r, struct ctr_error *err)
 {
@@ -107,7 +134,8 @@ set_v2(const char *dir, const struct ctr_resources *r, struct ctr_error *err)
 	    set(dir, "cpu.weight", weight, true, err) < 0 ||
 	    set(dir, "pids.max", pids, true, err) < 0)
 		return -1;
-	if (r->cpuset_cpus != NULL && set(dir, "cpuset.cpus", r->cpuset_cpus, true, err) < 0)
+	if (r->cpuset_cpus != NULL ? set(dir, "cpuset.cpus", r->cpuset_cpus, true, err) < 0
+				   : reset_cpuset(dir, "cpuset.cpus.effective", err) < 0)
 		return -1;
 	return 0;
 }
@@ -156,8 +184,9 @@ set_v1(const struct cgroup_hierarchy *h, const char *dir, const struct ctr_resou
 		if (set(dir, "pids.max", pids, false, err) < 0)
 			return -1;
 	}
-	if (has(h, "cpuset") && r->cpuset_cpus != NULL &&
-	    set(dir, "cpuset.cpus", r->cpuset_cpus, false, err) < 0)
+	if (has(h, "cpuset") &&
+	    (r->cpuset_cpus != NULL ? set(dir, "cpuset.cpus", r->cpuset_cpus, false, err) < 0
+				    : reset_cpuset(dir, "cpuset.cpus", err) < 0))
 		return -1;
 	return 0;
 }

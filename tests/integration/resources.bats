@@ -162,6 +162,20 @@ cg_read() {
 	"$CTRCTL" rm -f growing
 }
 
+@test "update --cpuset-cpus \"\" gives a pinned container every CPU again" {
+	"$CTRCTL" run -d --name pinned --cpuset-cpus 0 busybox sleep 1000
+	[ "$(cg_read pinned cpuset.cpus)" = 0 ]
+	"$CTRCTL" update --cpuset-cpus "" pinned
+	# The parent's CPUs (v2: its effective ones; v1: its list).
+	f=$(cg_file pinned cpuset.cpus)
+	parent=$(cat "$(dirname "$(dirname "$f")")/cpuset.cpus.effective" 2>/dev/null ||
+		cat "$(dirname "$(dirname "$f")")/cpuset.cpus")
+	[ -n "$parent" ]
+	[ "$(cg_read pinned cpuset.cpus.effective 2>/dev/null || cg_read pinned cpuset.effective_cpus)" = "$parent" ]
+	[ "$(inspect_field pinned config.cpuset_cpus)" = "" ]
+	"$CTRCTL" rm -f pinned
+}
+
 @test "stats shows usage and limits" {
 	"$CTRCTL" run -d --name measured -m 64m --pids-limit 10 busybox sleep 1000
 	run "$CTRCTL" stats --no-stream measured

@@ -523,7 +523,7 @@ test_v2_files(void **state)
 	struct fake *f = *state;
 	_cleanup_free_ char *g = add(f, "unified", "");
 
-	/* No limits: everything "max", the default weight, ctrd's pids limit; cpuset untouched. */
+	/* No limits: everything "max", the default weight, ctrd's pids limit; cpuset as it is. */
 	apply(f, g, v2_files, &(struct ctr_resources){ 0 });
 	assert_file(g, "memory.max", "max");
 	assert_file(g, "memory.swap.max", "max");
@@ -546,6 +546,13 @@ test_v2_files(void **state)
 	assert_file(g, "cpu.weight", "20");
 	assert_file(g, "cpuset.cpus", "0-1");
 	assert_file(g, "pids.max", "100");
+	/* update --cpuset-cpus "" after a list: every CPU the parent has (not "": 6.1 refuses). */
+	char *parent = xasprintf("%s/..", g);
+	put(parent, "cpuset.cpus.effective", "0-3\n");
+	put(g, "cpuset.cpus", "1\n");
+	apply(f, NULL, NULL, &(struct ctr_resources){ 0 });
+	assert_file(g, "cpuset.cpus", "0-3\n");
+	free(parent);
 }
 
 static void
@@ -669,7 +676,7 @@ test_v1_files(void **state)
 	struct v1 v;
 
 	v1_setup(f, &v);
-	/* No limits: -1 (v1's "none"), shares 1024, ctrd's pids limit; cpuset untouched. */
+	/* No limits: -1 (v1's "none"), shares 1024, ctrd's pids limit; cpuset as it is. */
 	v1_fresh(&v);
 	apply(f, NULL, NULL, &(struct ctr_resources){ 0 });
 	assert_file(v.memory, "memory.limit_in_bytes", "-1");
@@ -704,6 +711,19 @@ test_v1_files(void **state)
 	apply(f, NULL, NULL, &(struct ctr_resources){ .memory = 64 * MiB, .memory_swap = -1 });
 	assert_file(v.memory, "memory.limit_in_bytes", "67108864");
 	assert_file(v.memory, "memory.memsw.limit_in_bytes", "-1");
+	/* No list after one (update --cpuset-cpus ""): every CPU, the parent's list. */
+	char *parent = xasprintf("%s/..", v.cpuset);
+	put(parent, "cpuset.cpus", "0-3\n");
+	v1_fresh(&v);
+	put(v.cpuset, "cpuset.cpus", "2\n");
+	apply(f, NULL, NULL, &(struct ctr_resources){ 0 });
+	assert_file(v.cpuset, "cpuset.cpus", "0-3\n");
+	/* An empty parent list would take every CPU away (v1): left alone. */
+	put(parent, "cpuset.cpus", "\n");
+	put(v.cpuset, "cpuset.cpus", "2\n");
+	apply(f, NULL, NULL, &(struct ctr_resources){ 0 });
+	assert_file(v.cpuset, "cpuset.cpus", "2\n");
+	free(parent);
 	/* Nothing of it lands in the (hybrid) unified hierarchy, which has no such files. */
 	char *none = get(v.unified, "memory.max");
 	assert_null(none);
