@@ -14,6 +14,9 @@
 # FILE (a control file of a container's group: cg_read "$ID" memory.max),
 # wait_until SECS CMD..., pids_of ARGV..., CG (the cgroup parent,
 # /sys/fs/cgroup/ctrd), T (scratch), ROOTFS (a busybox tree for --rootfs).
+# Resources: limits_inside RUN-FLAGS... (the limit files as a container's
+# command reads them first thing), limits_host ID, expect_limits OUTPUT WHAT
+# FILE=VALUE..., json_num JSON KEY (a number in `ctrctl stats --json`).
 # Not -e: a failing test must not end the run (each test has its own -e).
 set -u
 PATH=/opt/ctrd/bin:/bin:/sbin:/usr/bin:/usr/sbin
@@ -289,6 +292,302 @@ t_userns_cgroup() {
 	[ ! -e "$(cg_dir "$ID")" ] || fail "$(cg_dir "$ID") is still there after rm -f"
 }
 
+# ---------------------------------------------------------------- resources on v2
+# The limit files as a container's command sees them first thing: its
+# /sys/fs/cgroup is its own group, so this is what was written before it ran.
+# One FILE=VALUE per line, spaces in values as '_' ("cpu.max=50000_100000").
+LIMIT_FILES="memory.max memory.swap.max cpu.max cpu.weight cpuset.cpus pids.max"
+limits_inside() { # RUN-FLAGS...
+	ctr run --rm "$@" busybox sh -c 'cd /sys/fs/cgroup && for f in '"$LIMIT_FILES"'; do
+		echo "$f=$(tr " " _ <$f)"; done'
+}
+# The same files of a container's group, read on the host.
+limits_host() { # ID
+	for _f in $LIMIT_FILES; do
+		echo "$_f=$(tr ' ' _ <"$CG/$1/$_f")"
+	done
+}
+# expect_limits OUTPUT WHAT FILE=VALUE...: each FILE has VALUE in OUTPUT (of limits_*).
+expect_limits() {
+	_out=$1 _what=$2
+	shift 2
+	for _kv in "$@"; do
+		expect_eq "$(echo "$_out" | grep "^${_kv%%=*}=")" "$_kv" "$_what"
+	done
+}
+# The value of a number in `ctrctl stats --json` (indented: "key": value).
+json_num() { # JSON KEY
+	echo "$1" | sed -n -e 's/^ *"'"$2"'": *\([0-9][0-9]*\),\{0,1\}$/\1/p' \
+		-e 's/^ *"'"$2"'": *\(null\),\{0,1\}$/\1/p' | head -n 1
+}
+
+t_limits_before_start() {
+	flags="-m 64m --memory-swap 96m --cpus 0.5 -c 512 --cpuset-cpus 1 --pids-limit 100"
+	# shellcheck disable=SC2086 # the flags are words
+	out=$(limits_inside $flags)
+	echo "$out"
+	# memory.swap.max is swap alone: --memory-swap (memory plus swap) minus -m.
+	set -- memory.max=67108864 memory.swap.max=33554432 cpu.max=50000_100000 cpu.weight=20 \
+		cpuset.cpus=1 pids.max=100
+	expect_limits "$out" "the files inside, as the command starts" "$@"
+	# shellcheck disable=SC2086
+	start_ctr l1 $flags
+	out=$(limits_host "$ID")
+	expect_limits "$out" "the files of $CG/$ID on the host" "$@"
+	expect_eq "$(cg_read "$ID" cpuset.cpus.effective)" 1 "cpuset.cpus.effective"
+	expect_eq "$(ctr inspect -f config.memory l1)" 67108864 "inspect config.memory"
+	expect_eq "$(ctr inspect -f config.memory_swap l1)" 100663296 "inspect config.memory_swap"
+	expect_eq "$(ctr inspect -f config.pids_limit l1)" 100 "inspect config.pids_limit"
+	expect_eq "$(ctr inspect -f config.cpuset_cpus l1)" 1 "inspect config.cpuset_cpus"
+}
+
+t_default_limits() {
+	out=$(limits_inside)
+	echo "$out"
+	# No memory or CPU limit, every CPU, the kernel's default weight, and ctrd's pids limit.
+	expect_limits "$out" "the files inside without flags" memory.max=max memory.swap.max=max \
+		cpu.max=max_100000 cpu.weight=100 pids.max=4096
+	expect_eq "$(ctr run --rm busybox cat /sys/fs/cgroup/cpuset.cpus.effective)" \
+		"$(cat /sys/fs/cgroup/cpuset.cpus.effective)" "cpuset.cpus.effective inside"
+	# docker: --pids-limit 0 and -1 both lift the limit.
+	expect_limits "$(limits_inside --pids-limit 0)" "--pids-limit 0" pids.max=max
+	expect_limits "$(limits_inside --pids-limit -1)" "--pids-limit -1" pids.max=max
+}
+
+t_memory_swap_semantics() {
+	# -m alone: as much swap again (memory plus swap is twice the memory).
+	expect_limits "$(limits_inside -m 64m)" "-m 64m" memory.max=67108864 \
+		memory.swap.max=67108864
+	# --memory-swap equal to -m: no swap at all.
+	expect_limits "$(limits_inside -m 64m --memory-swap 64m)" "-m 64m --memory-swap 64m" \
+		memory.max=67108864 memory.swap.max=0
+	# --memory-swap -1: unlimited swap.
+	expect_limits "$(limits_inside -m 64m --memory-swap -1)" "-m 64m --memory-swap -1" \
+		memory.max=67108864 memory.swap.max=max
+	expect_limits "$(limits_inside -m 1g --memory-swap 1536m)" "-m 1g --memory-swap 1536m" \
+		memory.max=1073741824 memory.swap.max=536870912
+}
+
+t_cpu_max_and_weight() {
+	# cpu.max is "quota period", period 100 ms; cpu.weight = 1 + (shares - 2) * 9999 / 262142.
+	expect_limits "$(limits_inside --cpus 1.5 -c 2)" "--cpus 1.5 -c 2" \
+		cpu.max=150000_100000 cpu.weight=1
+	expect_limits "$(limits_inside --cpus 0.25 -c 262144)" "--cpus 0.25 -c 262144" \
+		cpu.max=25000_100000 cpu.weight=10000
+	expect_limits "$(limits_inside --cpus 2 -c 1024)" "--cpus 2 -c 1024" \
+		cpu.max=200000_100000 cpu.weight=39
+	expect_limits "$(limits_inside --cpuset-cpus 0-1)" "--cpuset-cpus 0-1" cpuset.cpus=0-1
+}
+
+t_rm_during_throttled_setup() {
+	ctr run -d --name slow --cpus 0.01 busybox true >"$T/slow.out" 2>&1 &
+	bg=$!
+	# (cgroup files have no size: grep, not test -s.)
+	wait_until 30 eval 'ID=$(ctr inspect -f id slow 2>/dev/null) && grep -q . "$CG/$ID/cgroup.procs"' ||
+		fail "the init of slow never joined its group"
+	# Held in setup (and still created) whatever the machine's speed.
+	echo 1 >"$CG/$ID/cgroup.freeze"
+	expect_eq "$(ctr inspect -f state slow)" created "state of slow in setup"
+	ctr rm -f slow >/dev/null
+	rc=0
+	wait "$bg" || rc=$?
+	cat "$T/slow.out"
+	[ "$rc" -ne 0 ] || fail "run -d of the removed container succeeded"
+	# The init dies charged to its group: with a 1 % quota its exit takes seconds.
+	[ ! -e "$CG/$ID" ] || fail "$CG/$ID is left after rm -f: $(cat "$CG/$ID/cgroup.events")"
+	grep "remove cgroup" "$T/ctrd.log" && fail "ctrd could not remove a group"
+	return 0
+}
+
+t_oom_killed() {
+	rc=0
+	ctr run --name hog -m 32m --memory-swap 32m busybox sh -c 'a=x; while :; do a="$a$a"; done' ||
+		rc=$?
+	expect_eq "$rc" 137 "exit code of the memory hog"
+	expect_eq "$(ctr inspect -f oom_killed hog)" true "inspect oom_killed"
+	expect_eq "$(ctr inspect -f exit_code hog)" 137 "inspect exit_code"
+	out=$(ctr ps -a)
+	echo "$out"
+	expect_match "$out" "*hog*" "ps -a"
+	expect_match "$(echo "$out" | grep hog)" "*Exited (137)*(OOM)*" "the hog's line in ps -a"
+	# Detached, through the monitor: the same, from the group's memory.events.
+	ctr run -d --name hog2 -m 32m busybox sh -c 'a=x; while :; do a="$a$a"; done' >/dev/null
+	wait_until 60 eval '[ "$(ctr inspect -f state hog2)" = exited ]' || fail "hog2 never exited"
+	expect_eq "$(ctr inspect -f oom_killed hog2)" true "inspect oom_killed of a detached hog"
+	expect_eq "$(ctr inspect -f exit_code hog2)" 137 "inspect exit_code of a detached hog"
+	# A container that ends by itself under a limit is not called OOM-killed.
+	ctr run --name calm -m 32m busybox true
+	expect_eq "$(ctr inspect -f oom_killed calm)" false "inspect oom_killed of a calm container"
+	# Nor one that is killed with SIGKILL.
+	start_ctr killed -m 32m
+	ctr kill killed >/dev/null
+	wait_until 30 eval '[ "$(ctr inspect -f state killed)" = exited ]' || fail "killed never exited"
+	expect_eq "$(ctr inspect -f exit_code killed)" 137 "exit code after kill"
+	expect_eq "$(ctr inspect -f oom_killed killed)" false "inspect oom_killed after kill"
+}
+
+t_fork_bomb() {
+	ctr run -d --name bomb --pids-limit 64 busybox sh -c 'b() { b | b & }; b; exec sleep 1000' >/dev/null
+	ID=$(ctr inspect -f id bomb)
+	wait_until 60 eval '[ "$(cg_read "$ID" pids.current)" -ge 60 ]' ||
+		fail "the bomb never reached 60 pids: $(cg_read "$ID" pids.current)"
+	for i in 1 2 3; do
+		timeout 20 ctrctl ps >/dev/null || fail "ctrctl ps did not answer within 20 s (try $i)"
+		[ "$(cg_read "$ID" pids.current)" -le 64 ] || fail "pids.current over 64"
+	done
+	# The kernel refused forks for the limit's sake.
+	max=$(awk '$1 == "max" { print $2 }' "$(cg_dir "$ID")/pids.events")
+	[ "$max" -gt 0 ] || fail "pids.events max is '$max'"
+	ctr rm -f bomb >/dev/null
+	[ ! -e "$(cg_dir "$ID")" ] || fail "$(cg_dir "$ID") is still there after rm -f"
+}
+
+# A container started with COUNTER adds a line to its /tmp/n 20 times a second.
+COUNTER='while :; do echo . >>/tmp/n; sleep 0.05; done'
+counter() { wc -l <"/proc/$PID/root/tmp/n"; }
+counter_past() { _c=$(counter 2>/dev/null) && [ "$_c" -gt "$1" ]; }
+frozen() { grep -qx "frozen $1" "$(cg_dir "$ID")/cgroup.events"; }
+
+t_pause_unpause() {
+	ctr run -d --name counter busybox sh -c "$COUNTER" >/dev/null
+	ID=$(ctr inspect -f id counter)
+	PID=$(ctr inspect -f pid counter)
+	wait_until 30 counter_past 2 || fail "the counter never counted"
+	ctr pause counter
+	expect_eq "$(cg_read "$ID" cgroup.freeze)" 1 "cgroup.freeze after pause"
+	wait_until 30 frozen 1 || fail "cgroup.events never said frozen 1"
+	expect_eq "$(ctr inspect -f state counter)" paused "state after pause"
+	expect_match "$(ctr ps | grep counter)" "*(Paused)*" "ps after pause"
+	a=$(counter)
+	sleep 1 # a measurement interval, not synchronisation: it would count ~20 in it
+	b=$(counter)
+	expect_eq "$b" "$a" "the counter while paused"
+	rc=0
+	out=$(ctr exec counter true 2>&1) || rc=$?
+	expect_eq "$rc" 125 "exit code of exec into a paused container"
+	expect_match "$out" "*is paused*" "exec into a paused container"
+	rc=0
+	ctr pause counter 2>/dev/null || rc=$?
+	[ "$rc" -ne 0 ] || fail "pausing a paused container succeeded"
+	ctr unpause counter
+	expect_eq "$(cg_read "$ID" cgroup.freeze)" 0 "cgroup.freeze after unpause"
+	wait_until 30 frozen 0 || fail "cgroup.events never said frozen 0"
+	expect_eq "$(ctr inspect -f state counter)" running "state after unpause"
+	wait_until 30 counter_past "$b" || fail "the counter did not move after unpause"
+	# A paused container can be stopped: it is thawed for the signal.
+	ctr pause counter
+	ctr stop -t 1 counter >/dev/null
+	expect_eq "$(ctr inspect -f state counter)" exited "state after stop of a paused container"
+}
+
+t_update() {
+	start_ctr u1 -m 64m --cpus 0.5 --pids-limit 100
+	ctr update -m 128m --cpus 1.5 --pids-limit 50 u1 >/dev/null
+	set -- memory.max=134217728 memory.swap.max=134217728 cpu.max=150000_100000 pids.max=50
+	expect_limits "$(limits_host "$ID")" "the files on the host after update" "$@"
+	out=$(ctr exec u1 sh -c 'cd /sys/fs/cgroup && for f in '"$LIMIT_FILES"'; do
+		echo "$f=$(tr " " _ <$f)"; done')
+	expect_limits "$out" "the files inside after update" "$@"
+	expect_eq "$(ctr inspect -f config.memory u1)" 134217728 "inspect config.memory after update"
+	expect_eq "$(ctr inspect -f config.pids_limit u1)" 50 "inspect config.pids_limit after update"
+	# The smallest quota (too small to start a container under emulation, hence here).
+	ctr update --memory-swap -1 --cpus 0.01 --cpuset-cpus 0 -c 262144 --pids-limit 0 u1 >/dev/null
+	expect_limits "$(limits_host "$ID")" "the files after the second update" \
+		memory.max=134217728 memory.swap.max=max cpu.max=1000_100000 cpu.weight=10000 \
+		cpuset.cpus=0 pids.max=max
+	# --cpuset-cpus "": every CPU again.
+	expect_eq "$(cg_read "$ID" cpuset.cpus.effective)" 0 "cpuset.cpus.effective after --cpuset-cpus 0"
+	ctr update --cpuset-cpus "" u1 >/dev/null
+	expect_eq "$(cg_read "$ID" cpuset.cpus.effective)" "$(cat "$CG/cpuset.cpus.effective")" \
+		"cpuset.cpus.effective after --cpuset-cpus ''"
+	expect_eq "$(ctr inspect -f config.cpuset_cpus u1)" "" "inspect config.cpuset_cpus after --cpuset-cpus ''"
+	# A refused update changes nothing.
+	before=$(limits_host "$ID")
+	rc=0
+	out=$(ctr update --cpus 99 u1 2>&1) || rc=$?
+	[ "$rc" -ne 0 ] || fail "update --cpus 99 succeeded"
+	expect_match "$out" "*params.cpus*" "update --cpus 99"
+	rc=0
+	out=$(ctr update -m 1g --memory-swap 512m u1 2>&1) || rc=$?
+	[ "$rc" -ne 0 ] || fail "update -m 1g --memory-swap 512m succeeded"
+	expect_match "$out" "*params.memory_swap*" "update -m 1g --memory-swap 512m"
+	rc=0
+	out=$(ctr update -m lots u1 2>&1) || rc=$?
+	expect_eq "$rc" 125 "exit code of update -m lots"
+	expect_eq "$(limits_host "$ID")" "$before" "the files after refused updates"
+	expect_eq "$(ctr inspect -f config.memory u1)" 134217728 "config.memory after refused updates"
+}
+
+t_stats() {
+	# 16 MiB in the container's /dev/shm (a tmpfs: charged to it, and not reclaimable cache).
+	ctr run -d --name m1 -m 64m --pids-limit 10 busybox sh -c \
+		'dd if=/dev/zero of=/dev/shm/f bs=1M count=16 2>/dev/null && : >/tmp/filled; exec sleep 1000' \
+		>/dev/null
+	PID=$(ctr inspect -f pid m1)
+	wait_until 30 test -e "/proc/$PID/root/tmp/filled" || fail "the container never filled /dev/shm"
+	out=$(ctr stats --no-stream m1)
+	echo "$out"
+	expect_match "$(echo "$out" | sed -n 1p)" "ID*NAME*CPU %*MEM USAGE / LIMIT*PIDS*BLOCK I/O*" \
+		"the header of stats --no-stream"
+	line=$(echo "$out" | sed -n 2p)
+	expect_match "$line" "* m1 *" "the row of stats --no-stream"
+	# CPU % is a number (not --, as when cpu.stat cannot be read); usage is at least 16 MiB.
+	expect_match "$line" "* m1 *[0-9].[0-9][0-9]% *MiB / 64MiB *1 / 10 *" "the row of stats --no-stream"
+	json=$(ctr stats --json m1)
+	echo "$json"
+	[ "$(json_num "$json" memory_usage)" -ge 16777216 ] || fail "memory_usage under 16 MiB"
+	[ "$(json_num "$json" memory_usage)" -le 67108864 ] || fail "memory_usage over the limit"
+	expect_eq "$(json_num "$json" memory_limit)" 67108864 "memory_limit"
+	[ "$(json_num "$json" cpu_ns)" -gt 0 ] || fail "cpu_ns is not positive"
+	expect_eq "$(json_num "$json" pids)" 1 "pids"
+	expect_eq "$(json_num "$json" pids_limit)" 10 "pids_limit"
+	# Without limits: no memory limit (max), ctrd's pids limit.
+	start_ctr d1
+	json=$(ctr stats --json d1)
+	echo "$json"
+	expect_eq "$(json_num "$json" memory_limit)" null "memory_limit without -m"
+	expect_eq "$(json_num "$json" pids_limit)" 4096 "pids_limit by default"
+	expect_match "$(ctr stats --no-stream d1 | sed -n 2p)" "* d1 *[0-9]*B / -- *1 / 4096 *" \
+		"the row of a container without -m"
+}
+
+# bad_run WANT-IN-MESSAGE RUN-FLAGS...: run fails with 125 and says WANT.
+bad_run() {
+	_want=$1
+	shift
+	_rc=0
+	_out=$(ctr run --rm "$@" busybox true 2>&1) || _rc=$?
+	echo "run $*: $_rc: $_out"
+	expect_eq "$_rc" 125 "exit code of run $*"
+	expect_match "$_out" "*$_want*" "the error of run $*"
+}
+
+t_bad_values() {
+	before=$(cgroups_left)
+	ncpu=$(nproc)
+	bad_run 'invalid --memory "lots"' -m lots
+	bad_run 'invalid --memory "-1"' -m -1
+	bad_run 'invalid --memory "99999999999t"' -m 99999999999t
+	bad_run "params.memory: at least" -m 1k
+	bad_run "params.memory_swap" -m 64m --memory-swap 32m
+	bad_run "params.memory_swap: needs a memory limit" --memory-swap 64m
+	bad_run 'invalid --memory-swap "-2"' -m 64m --memory-swap -2
+	bad_run "params.cpus" --cpus $((ncpu + 1))
+	bad_run 'invalid --cpus "-1"' --cpus -1
+	bad_run 'invalid --cpus "half"' --cpus half
+	bad_run "params.cpus" --cpus 0.001
+	bad_run 'invalid --cpu-shares "-5"' -c -5
+	bad_run "params.cpu_shares" -c 262145
+	bad_run "params.cpuset_cpus" --cpuset-cpus "$ncpu"
+	bad_run "params.cpuset_cpus" --cpuset-cpus 1-0
+	bad_run "params.cpuset_cpus" --cpuset-cpus 0,,1
+	bad_run "params.cpuset_cpus" --cpuset-cpus x
+	bad_run 'invalid --pids-limit "-5"' --pids-limit -5
+	bad_run 'invalid --pids-limit "many"' --pids-limit many
+	expect_eq "$(ctr ps -aq)" "" "containers after the bad runs"
+	expect_eq "$(cgroups_left)" "$before" "groups after the bad runs"
+}
+
 t_nothing_left() {
 	remove_all_containers
 	expect_eq "$(cgroups_left)" "" "groups left under $CG"
@@ -350,6 +649,17 @@ run_test t_rm_removes_cgroup "rm -f removes the container's group"
 run_test t_failed_start_no_cgroup "a container that fails to start leaves no group"
 run_test t_restart_keeps_cgroup "after a daemon restart, the group stays and exec still lands in it"
 run_test t_userns_cgroup "a --userns container gets its group and cgroup namespace; /dev/mem stays closed"
+run_test t_limits_before_start "-m, --memory-swap, --cpus, -c, --cpuset-cpus, --pids-limit are in the v2 files before the command runs"
+run_test t_default_limits "without flags: memory.max and memory.swap.max max, cpu.max max, cpu.weight 100, pids.max 4096"
+run_test t_memory_swap_semantics "memory.swap.max follows docker's --memory-swap: twice -m by default, 0, -1 unlimited"
+run_test t_cpu_max_and_weight "cpu.max from --cpus, cpu.weight from -c (2 -> 1, 1024 -> 39, 262144 -> 10000), cpuset.cpus"
+run_test t_rm_during_throttled_setup "rm -f of a container still in setup under --cpus 0.01 leaves no group"
+run_test t_oom_killed "a memory hog is OOM-killed: 137, inspect oom_killed, (OOM) in ps -a; kill and exit are not OOM"
+run_test t_fork_bomb "a fork bomb stops at the pids limit while ctrctl ps answers"
+run_test t_pause_unpause "pause freezes (cgroup.freeze, state paused, exec refused), unpause resumes"
+run_test t_update "update changes memory, swap, cpus, shares, cpuset and pids of a running container; refusals change nothing"
+run_test t_stats "stats shows memory usage and limit, CPU and pids from the v2 files"
+run_test t_bad_values "bad limit values are clear errors (exit 125) and leave nothing behind"
 run_test t_nothing_left "nothing is left under /sys/fs/cgroup/ctrd but the parent"
 
 ctrd_stop
