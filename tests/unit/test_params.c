@@ -301,9 +301,9 @@ test_long_strings(void **state)
 	/* name: 128 bytes at most. */
 	valid("run", long_string_param("name", 128, false));
 	invalid("run", long_string_param("name", 129, false), "params.name", "longer than 128");
-	/* image: 255. */
-	valid("run", long_string_param("image", 255, false));
-	invalid("run", long_string_param("image", 256, false), "params.image", "longer than 255");
+	/* image: 128, as PROTOCOL.md says. */
+	valid("run", long_string_param("image", 128, false));
+	invalid("run", long_string_param("image", 129, false), "params.image", "longer than 128");
 	/* id: 256. */
 	valid("inspect", long_string_param("id", 256, false));
 	invalid("inspect", long_string_param("id", 257, false), "params.id", "longer than 256");

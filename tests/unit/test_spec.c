@@ -374,11 +374,15 @@ test_to_json(void **state)
 	json_t *o = spec_to_json(&spec);
 	spec_free(&spec);
 
-	json_t *want = load("{\"rootfs\":\"/r\",\"command\":[\"sh\"],\"env\":[],\"cwd\":\"/\","
-			    "\"detach\":false,\"rm\":false,\"interactive\":false,\"tty\":false,"
-			    "\"read_only\":false,\"mounts\":[{\"source\":\"/a\",\"destination\":"
-			    "\"/b\",\"readonly\":true}],\"tmpfs\":[\"/t\"],\"network\":\"none\","
-			    "\"cap_add\":[],\"cap_drop\":[]}");
+	json_t *want = load(
+		"{\"rootfs\":\"/r\",\"command\":[\"sh\"],\"env\":[],\"cwd\":\"/\","
+		"\"detach\":false,\"rm\":false,\"interactive\":false,\"tty\":false,"
+		"\"read_only\":false,\"mounts\":[{\"source\":\"/a\",\"destination\":"
+		"\"/b\",\"readonly\":true}],\"tmpfs\":[\"/t\"],\"network\":\"none\","
+		"\"cap_add\":[],\"cap_drop\":[],\"seccomp\":\"default\",\"userns\":false,"
+		"\"memory\":0,\"memory_swap\":0,\"cpus\":0.0,\"cpu_shares\":0,"
+		"\"cpuset_cpus\":\"\",\"pids_limit\":0,\"log_max_size\":0,"
+		"\"log_max_files\":0,\"restart\":\"no\"}");
 	bool equal = json_equal(o, want);
 	char *got = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(want);
