@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <math.h>
+
+#include <math.h>
 #include <string.h>
 
 #include "resources.h"
@@ -53,7 +55,16 @@ resources_shares_to_weight(int64_t shares)
 		shares = 2;
 	if (shares > 262144)
 		shares = 262144;
-	return 1 + ((uint64_t)(shares - 2) * 9999) / 262142;
+	/*
+	 * The curve crun 1.23+ and runc 1.3.2+ use: through (2, 1), (1024, 100)
+	 * and (262144, 10000) on a log scale, so the v1 default of 1024 gets
+	 * v2's default weight of 100. The old linear map gave 1024 a weight
+	 * of 39, starving a container with default shares next to one without.
+	 */
+	double l = log2((double)shares);
+	double exponent = (l * l + 125 * l) / 612.0 - 7.0 / 34.0;
+	uint64_t w = (uint64_t)ceil(pow(10, exponent));
+	return w < 1 ? 1 : w > 10000 ? 10000 : w;
 }
 
 int64_t

@@ -40,7 +40,7 @@ int64_t resources_memory_swap(const struct ctr_resources *res);
 int64_t resources_pids(const struct ctr_resources *res);
 /* The CFS quota for --cpus, in us per RESOURCES_CPU_PERIOD (rounded), -1 for none. */
 int64_t resources_cpu_quota(const struct ctr_resources *res);
-/* cgroup v2's cpu.weight (1..10000) for v1 shares (2..262144), as runc converts. */
+/* cgroup v2's cpu.weight (1..10000) for v1 shares (2..262144), as crun and runc convert. */
 uint64_t resources_shares_to_weight(int64_t shares);
 /* Checks a cpuset list ("0-3,5") against n CPUs; false if malformed or out of range. */
 bool resources_valid_cpuset(const char *list, long ncpus);

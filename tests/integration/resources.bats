@@ -39,7 +39,7 @@ cg_read() {
 		[ "$(cg_read limited memory.max)" = 67108864 ]
 		[ "$(cg_read limited memory.swap.max)" = 67108864 ]
 		[ "$(cg_read limited cpu.max)" = "50000 100000" ]
-		[ "$(cg_read limited cpu.weight)" = 20 ]
+		[ "$(cg_read limited cpu.weight)" = 59 ]
 	else
 		[ "$(cg_read limited memory.limit_in_bytes)" = 67108864 ]
 		[ "$(cg_read limited cpu.cfs_quota_us)" = 50000 ]

@@ -145,13 +145,14 @@ static void
 test_shares_to_weight(void **state)
 {
 	(void)state;
-	/* runc's linear map: 1 + (shares - 2) * 9999 / 262142. */
+	/* crun's and runc's log-scale curve: the defaults (1024, 100) meet. */
 	assert_int_equal(resources_shares_to_weight(2), 1);
 	assert_int_equal(resources_shares_to_weight(262144), 10000);
-	assert_int_equal(resources_shares_to_weight(1024), 39);
-	assert_int_equal(resources_shares_to_weight(512), 20);
-	assert_int_equal(resources_shares_to_weight(2048), 79);
-	assert_int_equal(resources_shares_to_weight(131073), 5000);
+	assert_int_equal(resources_shares_to_weight(1024), 100);
+	assert_int_equal(resources_shares_to_weight(512), 59);
+	assert_int_equal(resources_shares_to_weight(2048), 174);
+	assert_int_equal(resources_shares_to_weight(100), 17);
+	assert_int_equal(resources_shares_to_weight(131073), 5478);
 	/* Not given (0, or negative through a bad caller): the kernel's default weight. */
 	assert_int_equal(resources_shares_to_weight(0), 100);
 	assert_int_equal(resources_shares_to_weight(-5), 100);
@@ -543,7 +544,7 @@ test_v2_files(void **state)
 	/* memory.swap.max counts swap alone: memory plus swap minus memory. */
 	assert_file(g, "memory.swap.max", "33554432");
 	assert_file(g, "cpu.max", "50000 100000");
-	assert_file(g, "cpu.weight", "20");
+	assert_file(g, "cpu.weight", "59");
 	assert_file(g, "cpuset.cpus", "0-1");
 	assert_file(g, "pids.max", "100");
 	/* update --cpuset-cpus "" after a list: every CPU the parent has (not "": 6.1 refuses). */
@@ -592,7 +593,7 @@ test_v2_cpu_and_pids(void **state)
 	assert_file(g, "cpu.weight", "10000");
 	apply(f, g, v2_files, &(struct ctr_resources){ .cpu_shares = 1024, .pids_limit = -1 });
 	assert_file(g, "cpu.max", "max 100000");
-	assert_file(g, "cpu.weight", "39");
+	assert_file(g, "cpu.weight", "100");
 	assert_file(g, "pids.max", "max");
 }
 

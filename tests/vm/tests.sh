@@ -327,7 +327,7 @@ t_limits_before_start() {
 	out=$(limits_inside $flags)
 	echo "$out"
 	# memory.swap.max is swap alone: --memory-swap (memory plus swap) minus -m.
-	set -- memory.max=67108864 memory.swap.max=33554432 cpu.max=50000_100000 cpu.weight=20 \
+	set -- memory.max=67108864 memory.swap.max=33554432 cpu.max=50000_100000 cpu.weight=59 \
 		cpuset.cpus=1 pids.max=100
 	expect_limits "$out" "the files inside, as the command starts" "$@"
 	# shellcheck disable=SC2086
@@ -369,13 +369,13 @@ t_memory_swap_semantics() {
 }
 
 t_cpu_max_and_weight() {
-	# cpu.max is "quota period", period 100 ms; cpu.weight = 1 + (shares - 2) * 9999 / 262142.
+	# cpu.max is "quota period", period 100 ms; cpu.weight on the log curve of crun and runc.
 	expect_limits "$(limits_inside --cpus 1.5 -c 2)" "--cpus 1.5 -c 2" \
 		cpu.max=150000_100000 cpu.weight=1
 	expect_limits "$(limits_inside --cpus 0.25 -c 262144)" "--cpus 0.25 -c 262144" \
 		cpu.max=25000_100000 cpu.weight=10000
 	expect_limits "$(limits_inside --cpus 2 -c 1024)" "--cpus 2 -c 1024" \
-		cpu.max=200000_100000 cpu.weight=39
+		cpu.max=200000_100000 cpu.weight=100
 	expect_limits "$(limits_inside --cpuset-cpus 0-1)" "--cpuset-cpus 0-1" cpuset.cpus=0-1
 }
 
@@ -652,7 +652,7 @@ run_test t_userns_cgroup "a --userns container gets its group and cgroup namespa
 run_test t_limits_before_start "-m, --memory-swap, --cpus, -c, --cpuset-cpus, --pids-limit are in the v2 files before the command runs"
 run_test t_default_limits "without flags: memory.max and memory.swap.max max, cpu.max max, cpu.weight 100, pids.max 4096"
 run_test t_memory_swap_semantics "memory.swap.max follows docker's --memory-swap: twice -m by default, 0, -1 unlimited"
-run_test t_cpu_max_and_weight "cpu.max from --cpus, cpu.weight from -c (2 -> 1, 1024 -> 39, 262144 -> 10000), cpuset.cpus"
+run_test t_cpu_max_and_weight "cpu.max from --cpus, cpu.weight from -c (2 -> 1, 1024 -> 100, 262144 -> 10000), cpuset.cpus"
 run_test t_rm_during_throttled_setup "rm -f of a container still in setup under --cpus 0.01 leaves no group"
 run_test t_oom_killed "a memory hog is OOM-killed: 137, inspect oom_killed, (OOM) in ps -a; kill and exit are not OOM"
 run_test t_fork_bomb "a fork bomb stops at the pids limit while ctrctl ps answers"
