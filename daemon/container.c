@@ -245,8 +245,11 @@ container_to_json(const struct container *ctr, bool full)
 	json_t *o = json_pack("{s:s,s:s,s:s}", "id", ctr->id, "name", ctr->name, "state",
 			      container_status(ctr));
 
+	/* Only a pid we hold a pidfd for: a recorded one we could not verify may be anyone's. */
 	json_object_set_new(o, "pid",
-			    ctr->state == CTR_RUNNING ? json_integer(ctr->init.pid) : json_null());
+			    ctr->state == CTR_RUNNING && ctr->init.pidfd >= 0
+				    ? json_integer(ctr->init.pid)
+				    : json_null());
 	json_object_set_new(o, "image",
 			    ctr->spec.image ? json_string(ctr->spec.image) : json_null());
 	json_object_set_new(o, "command", spec_strv_to_json(ctr->spec.command));
@@ -784,10 +787,13 @@ restore_one(struct ctrd *d, const char *id, struct ctr_error *err)
 	} else if (json_unpack(mon, "{s:I,s:I}", "pid", &pid, "start_time", &start) == 0 &&
 		   proc_ref_open(&ctr->monitor, (pid_t)pid, (uint64_t)start) == 0) {
 		/* The monitor still runs: so does (or did, a moment ago) the container. */
-		if (json_unpack(init, "{s:I,s:I}", "pid", &pid, "start_time", &start) == 0)
-			(void)proc_ref_open(&ctr->init, (pid_t)pid, (uint64_t)start);
-		else
-			restore_init_file(ctr); /* killed mid-run: the monitor wrote it */
+		/*
+		 * Killed mid-run (no init in state.json), or a recorded init that is not
+		 * (any more) the process of that pid: the monitor's own record decides.
+		 */
+		if (json_unpack(init, "{s:I,s:I}", "pid", &pid, "start_time", &start) < 0 ||
+		    proc_ref_open(&ctr->init, (pid_t)pid, (uint64_t)start) < 0)
+			restore_init_file(ctr);
 		ctr->state = CTR_RUNNING;
 		ctr->paused = json_is_true(json_object_get(o, "paused"));
 		if (ctr->init.pidfd < 0 && strcmp(state, "created") == 0) {
