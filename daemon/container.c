@@ -422,11 +422,28 @@ monitor_exited_cb(evutil_socket_t fd, short what, void *arg)
 		(void)waitid((idtype_t)P_PIDFD, (id_t)ctr->monitor.pidfd, &si, WEXITED | WNOHANG);
 	}
 	if (read_exit_file(path, &st) < 0) {
+		int e = errno;
+
+		if (ctr->unconfirmed) {
+			/*
+			 * A start the previous daemon did not see through, whose monitor
+			 * gave up (it could not report the init to a dead daemon) or was
+			 * killed: the start failed. Undo it, as a restore does when
+			 * nothing of it runs, rather than keep an "exited" container that
+			 * never ran.
+			 */
+			log_info("rolling back the interrupted start of %.12s", ctr->id);
+			(void)proc_ref_signal(&ctr->init, SIGKILL);
+			event_free(ctr->monitor_ev);
+			ctr->monitor_ev = NULL;
+			container_remove(ctr);
+			return;
+		}
 		/* Killed before it could write: the init is orphaned, and nobody will reap it for
 		 * us. */
 		log_error(
 			"%.12s: monitor %d died without recording the exit (%s); killing the container",
-			ctr->id, (int)ctr->monitor.pid, strerror(errno));
+			ctr->id, (int)ctr->monitor.pid, strerror(e));
 		(void)proc_ref_signal(&ctr->init, SIGKILL);
 		st.signal = SIGKILL;
 		st.exit_code = 128 + SIGKILL;
@@ -464,6 +481,7 @@ container_started(struct container *ctr, struct proc_ref *init)
 	*init = (struct proc_ref)PROC_REF_INIT;
 	ctr->state = CTR_RUNNING;
 	ctr->restarting = false;
+	ctr->unconfirmed = false;
 	ctr->started_at = time_now_ns();
 	(void)container_save(ctr, NULL);
 	failpoint("run:started");
@@ -796,6 +814,8 @@ restore_one(struct ctrd *d, const char *id, struct ctr_error *err)
 			restore_init_file(ctr);
 		ctr->state = CTR_RUNNING;
 		ctr->paused = json_is_true(json_object_get(o, "paused"));
+		/* Still "created": the run failed if the monitor goes without an exit. */
+		ctr->unconfirmed = strcmp(state, "created") == 0;
 		if (ctr->init.pidfd < 0 && strcmp(state, "created") == 0) {
 			/* Not even the init is known: the start cannot be completed, so undo it. */
 			(void)proc_ref_signal(&ctr->monitor, SIGKILL);
