@@ -9,7 +9,6 @@ load helpers
 
 setup_file() {
 	require_root
-	command -v python3 >/dev/null || skip "needs python3"
 	ctrd_start
 }
 
@@ -264,21 +263,29 @@ live_restore() {
 
 # ---------------------------------------------------------------- PID reuse
 
-# Rewrites the "init" (and with "both", "monitor") PID of a state file to pid, keeping the start times.
+# Applies sed expressions to a state file (compact JSON, as ctrd writes it),
+# atomically as ctrd does; fails if they changed nothing.
+state_edit() {
+	local f=$1
+	shift
+	sed -E "$@" "$f" >"$f.new"
+	if cmp -s "$f" "$f.new"; then
+		echo "no change to $f"
+		return 1
+	fi
+	mv "$f.new" "$f"
+}
+
+# Points the recorded init (with "both", the monitor too) at pid, keeping the start times.
 repoint() {
-	python3 - "$1" "$2" "$3" <<'EOF'
-import json, sys
-path, pid, which = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-with open(path) as f:
-    d = json.load(f)
-d["init"]["pid"] = pid
-if which == "both":
-    d["monitor"]["pid"] = pid
-with open(path + ".new", "w") as f:
-    json.dump(d, f)
-import os
-os.rename(path + ".new", path)
-EOF
+	local expr=("-e" "s/\"init\":\\{\"pid\":[0-9]+/\"init\":{\"pid\":$2/")
+	[ "$3" != both ] || expr+=("-e" "s/\"monitor\":\\{\"pid\":[0-9]+/\"monitor\":{\"pid\":$2/")
+	state_edit "$1" "${expr[@]}"
+}
+
+# The monitor PID a state file records (empty if none).
+recorded_monitor() {
+	grep -o '"monitor":{"pid":[0-9]*' "$1" 2>/dev/null | grep -o '[0-9]*$' || true
 }
 
 # The namespaces, cgroups and state of a host process, to prove nobody touched it.
@@ -347,7 +354,9 @@ fingerprint() {
 
 	# Now neither record names the init: the container runs, but nobody can say which process it is.
 	daemon_down KILL
-	repoint "$T/state/containers/$id/state.json" "$UNRELATED" init
+	# (Nothing saved state.json since: it still names the unrelated process.)
+	grep -q "\"init\":{\"pid\":$UNRELATED," "$T/state/containers/$id/state.json" ||
+		repoint "$T/state/containers/$id/state.json" "$UNRELATED" init
 	echo "$UNRELATED $(awk '{ print $22 }' /proc/"$pid"/stat)" >"$T/state/containers/$id/init"
 	ctrd_launch
 	[ -z "$(inspect_field misled pid)" ]
@@ -401,8 +410,7 @@ died_at() {
 		run comm -13 "$T/dirs.before" <(ls "$T/snap")
 		[ "${#lines[@]}" -eq 1 ]
 		id=${lines[0]}
-		mon=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["monitor"]["pid"])' \
-			"$T/snap/$id/state.json" 2>/dev/null) || mon=
+		mon=$(recorded_monitor "$T/snap/$id/state.json")
 		# The monitor either carries on as ctrd-monitor (the init runs: the start must be
 		# completed), or gives up (the start failed: it must be rolled back).
 		outcome=rolled-back
@@ -444,16 +452,11 @@ died_at() {
 	pid=$(ctr_pid halfway)
 	mon=$(inspect_field halfway monitor_pid)
 	daemon_down KILL
-	python3 - "$T/state/containers/$id/state.json" <<'EOF'
-import json, os, sys
-path = sys.argv[1]
-with open(path) as f:
-    d = json.load(f)
-d["state"], d["init"], d["pid"], d["started_at"] = "created", None, None, None
-with open(path + ".new", "w") as f:
-    json.dump(d, f)
-os.rename(path + ".new", path)
-EOF
+	state_edit "$T/state/containers/$id/state.json" -e 's/"state":"running"/"state":"created"/' \
+		-e 's/"pid":[0-9]+,/"pid":null,/' -e 's/"started_at":"[^"]*"/"started_at":null/' \
+		-e 's/"init":\{[^}]*\}/"init":null/'
+	grep -q '"state":"created","pid":null,.*"init":null,"monitor":{"pid":'"$mon," \
+		"$T/state/containers/$id/state.json"
 	ctrd_launch
 	# Completed from the init file.
 	[ "$(ps_pid halfway)" = "$pid" ]
