@@ -245,8 +245,11 @@ container_to_json(const struct container *ctr, bool full)
 	json_t *o = json_pack("{s:s,s:s,s:s}", "id", ctr->id, "name", ctr->name, "state",
 			      container_status(ctr));
 
+	/* Only a pid we hold a pidfd for: a recorded one we could not verify may be anyone's. */
 	json_object_set_new(o, "pid",
-			    ctr->state == CTR_RUNNING ? json_integer(ctr->init.pid) : json_null());
+			    ctr->state == CTR_RUNNING && ctr->init.pidfd >= 0
+				    ? json_integer(ctr->init.pid)
+				    : json_null());
 	json_object_set_new(o, "image",
 			    ctr->spec.image ? json_string(ctr->spec.image) : json_null());
 	json_object_set_new(o, "command", spec_strv_to_json(ctr->spec.command));
@@ -419,11 +422,28 @@ monitor_exited_cb(evutil_socket_t fd, short what, void *arg)
 		(void)waitid((idtype_t)P_PIDFD, (id_t)ctr->monitor.pidfd, &si, WEXITED | WNOHANG);
 	}
 	if (read_exit_file(path, &st) < 0) {
+		int e = errno;
+
+		if (ctr->unconfirmed) {
+			/*
+			 * A start the previous daemon did not see through, whose monitor
+			 * gave up (it could not report the init to a dead daemon) or was
+			 * killed: the start failed. Undo it, as a restore does when
+			 * nothing of it runs, rather than keep an "exited" container that
+			 * never ran.
+			 */
+			log_info("rolling back the interrupted start of %.12s", ctr->id);
+			(void)proc_ref_signal(&ctr->init, SIGKILL);
+			event_free(ctr->monitor_ev);
+			ctr->monitor_ev = NULL;
+			container_remove(ctr);
+			return;
+		}
 		/* Killed before it could write: the init is orphaned, and nobody will reap it for
 		 * us. */
 		log_error(
 			"%.12s: monitor %d died without recording the exit (%s); killing the container",
-			ctr->id, (int)ctr->monitor.pid, strerror(errno));
+			ctr->id, (int)ctr->monitor.pid, strerror(e));
 		(void)proc_ref_signal(&ctr->init, SIGKILL);
 		st.signal = SIGKILL;
 		st.exit_code = 128 + SIGKILL;
@@ -461,6 +481,7 @@ container_started(struct container *ctr, struct proc_ref *init)
 	*init = (struct proc_ref)PROC_REF_INIT;
 	ctr->state = CTR_RUNNING;
 	ctr->restarting = false;
+	ctr->unconfirmed = false;
 	ctr->started_at = time_now_ns();
 	(void)container_save(ctr, NULL);
 	failpoint("run:started");
@@ -784,12 +805,17 @@ restore_one(struct ctrd *d, const char *id, struct ctr_error *err)
 	} else if (json_unpack(mon, "{s:I,s:I}", "pid", &pid, "start_time", &start) == 0 &&
 		   proc_ref_open(&ctr->monitor, (pid_t)pid, (uint64_t)start) == 0) {
 		/* The monitor still runs: so does (or did, a moment ago) the container. */
-		if (json_unpack(init, "{s:I,s:I}", "pid", &pid, "start_time", &start) == 0)
-			(void)proc_ref_open(&ctr->init, (pid_t)pid, (uint64_t)start);
-		else
-			restore_init_file(ctr); /* killed mid-run: the monitor wrote it */
+		/*
+		 * Killed mid-run (no init in state.json), or a recorded init that is not
+		 * (any more) the process of that pid: the monitor's own record decides.
+		 */
+		if (json_unpack(init, "{s:I,s:I}", "pid", &pid, "start_time", &start) < 0 ||
+		    proc_ref_open(&ctr->init, (pid_t)pid, (uint64_t)start) < 0)
+			restore_init_file(ctr);
 		ctr->state = CTR_RUNNING;
 		ctr->paused = json_is_true(json_object_get(o, "paused"));
+		/* Still "created": the run failed if the monitor goes without an exit. */
+		ctr->unconfirmed = strcmp(state, "created") == 0;
 		if (ctr->init.pidfd < 0 && strcmp(state, "created") == 0) {
 			/* Not even the init is known: the start cannot be completed, so undo it. */
 			(void)proc_ref_signal(&ctr->monitor, SIGKILL);

@@ -83,6 +83,7 @@ struct container {
 	bool removing;	       /* rm --force is waiting for the exit: no restart */
 	bool restarting;       /* this start is the restart policy's */
 	bool rollback;	       /* restored from a start the daemon did not finish: undo it */
+	bool unconfirmed;      /* restored mid-start: a monitor gone without an exit undoes it */
 	bool manually_stopped; /* stop (or kill) ended it: the restart policy holds off */
 	int restart_count;     /* times the restart policy started it again */
 	int64_t backoff_ms;    /* the next restart's delay */

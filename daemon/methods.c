@@ -158,7 +158,13 @@ method_rm(struct call *call, struct ctr_error *err)
 	} else {
 		_cleanup_error_ struct ctr_error ignored = CTR_ERROR_INIT;
 		/* Thaws a paused one first; one that is exiting already needs nothing. */
-		(void)container_signal(ctr, SIGKILL, &ignored);
+		if (container_signal(ctr, SIGKILL, &ignored) < 0 && ctr->init.pidfd < 0)
+			/*
+			 * Restored with an init nobody can identify any more: its exit
+			 * would never come. The monitor goes instead; the removal that
+			 * follows its exit kills what is left in the cgroup.
+			 */
+			(void)proc_ref_signal(&ctr->monitor, SIGKILL);
 	}
 	container_add_waiter(ctr, WAITER_REMOVE, request_new(call->conn, call->id, NULL, NULL));
 	return 0;
