@@ -5,7 +5,9 @@
 # start a second daemon of their own ("aux", below) and tear it down in
 # teardown, mounts included, whatever happened.
 #
-# CTRD_STRESS_N (default 1000) sets how many runs and execs the stress test does.
+# CTRD_STRESS_N sets how many runs and execs the stress test does: by default
+# 1000, or 100 with a daemon built with AddressSanitizer, whose quarantine
+# of freed memory also makes its RSS meaningless (those bounds are skipped).
 
 bats_require_minimum_version 1.5.0
 load helpers
@@ -133,17 +135,17 @@ expect_containers() {
 	wait_until 10 containers_are "$@" >/dev/null 2>&1 || containers_are "$@"
 }
 
-# The same, at once, saying what differs.
+# The same, at once, saying what differs. (Few forks: the machine may be busy.)
 containers_are() {
-	local n=$1 state=$2 data=$3 cgp=$4 got top
-	got=$(find "$state/containers" -mindepth 1 -maxdepth 1 | wc -l)
-	[ "$got" -eq "$n" ] || {
-		echo "$got state dirs, expected $n:" $(ls "$state/containers")
+	local n=$1 state=$2 data=$3 cgp=$4 got top mp
+	count_dirs "$state/containers"
+	[ "$NDIRS" -eq "$n" ] || {
+		echo "$NDIRS state dirs, expected $n:" "$state"/containers/*
 		return 1
 	}
-	got=$(find "$data" -mindepth 1 -maxdepth 1 | wc -l)
-	[ "$got" -eq "$n" ] || {
-		echo "$got data dirs, expected $n:" $(ls "$data")
+	count_dirs "$data"
+	[ "$NDIRS" -eq "$n" ] || {
+		echo "$NDIRS data dirs, expected $n:" "$data"/*
 		return 1
 	}
 	got=$(pgrep -cf "^ctrd-monitor [0-9a-f]{64} [0-9]+ $state/containers/") || true
@@ -153,13 +155,25 @@ containers_are() {
 	}
 	for top in /sys/fs/cgroup /sys/fs/cgroup/*/; do
 		[ -d "${top%/}/$cgp" ] || continue
-		got=$(find "${top%/}/$cgp" -mindepth 1 -maxdepth 1 -type d | wc -l)
-		[ "$got" -eq "$n" ] || {
-			echo "$got cgroups in ${top%/}/$cgp, expected $n"
+		count_dirs "${top%/}/$cgp"
+		[ "$NDIRS" -eq "$n" ] || {
+			echo "$NDIRS cgroups in ${top%/}/$cgp, expected $n"
 			return 1
 		}
 	done
-	! awk '{print $5}' /proc/self/mountinfo | grep "^$data/"
+	while read -r _ _ _ _ mp _; do
+		[[ "$mp" != "$data"/* ]] || {
+			echo "still mounted: $mp"
+			return 1
+		}
+	done </proc/self/mountinfo
+}
+
+# The number of directories in $1, in NDIRS.
+count_dirs() {
+	local d=("$1"/*/)
+	[ -d "${d[0]}" ] || d=()
+	NDIRS=${#d[@]}
 }
 
 # Shrinks or grows the file $1 so exactly $2 pages stay free on its tmpfs.
@@ -177,6 +191,11 @@ names_and_states() {
 	"$CTRCTL" ps -a --json | python3 -c 'import json, sys
 for c in json.load(sys.stdin):
     print(c["name"], c["state"])' | LC_ALL=C sort
+}
+
+# The daemon is built with AddressSanitizer (--enable-asan).
+asan() {
+	grep -q __asan_init "$CTRD"
 }
 
 cpu_ticks() {
@@ -369,46 +388,42 @@ print(s.makefile().readline(), end="")' "$CTRD_SOCKET"
 }
 
 @test "200 concurrent runs of 20 names: exactly one winner per name, nothing extra left" {
-	local dir=$T/race n c rc wins i reqs=()
+	local dir=$T/race n c i reqs=() clients
 	mkdir -p "$dir"
 	# All 200 clients wait on a lock and start at once when it is released.
 	exec 8>"$dir/lock"
 	flock -x 8
 	for n in $(seq 20); do
 		for c in $(seq 10); do
-			(
-				flock -s 9
-				rc=0
-				"$CTRCTL" run -d --name "race$n" --rootfs "$ROOTFS" sleep 1000 >"$dir/$n.$c.out" 2>&1 || rc=$?
-				echo $rc >"$dir/$n.$c.rc"
-			) 8>&- 9>"$dir/lock" &
+			echo "$n $c"
 		done
-	done
+	done | D=$dir xargs -P 200 -n 2 sh -c '
+		: >"$D/$1.$2.ready"
+		flock -s "$D/lock" "$CTRCTL" run -d --name "race$1" --rootfs "$ROOTFS" sleep 1000 >"$D/$1.$2.out" 2>&1
+		echo $? >"$D/$1.$2.rc"' sh 8>&- &
+	clients=$!
+	count_ready() { local r=("$dir"/*.ready); [ "${#r[@]}" -eq 200 ]; }
+	wait_until 60 count_ready
 	flock -u 8
 	exec 8>&-
-	wait
-	for n in $(seq 20); do
-		wins=0
-		for c in $(seq 10); do
-			rc=$(cat "$dir/$n.$c.rc")
-			if [ "$rc" -eq 0 ]; then
-				wins=$((wins + 1))
-				continue
-			fi
-			[ "$rc" -eq 125 ] || {
-				echo "race$n client $c: exit $rc: $(cat "$dir/$n.$c.out")"
-				return 1
-			}
-			grep -qx "ctrctl: the name \"race$n\" is already in use by container [0-9a-f]\{12\}" "$dir/$n.$c.out" || {
-				echo "race$n client $c: $(cat "$dir/$n.$c.out")"
-				return 1
-			}
-		done
-		[ "$wins" -eq 1 ] || {
-			echo "race$n: $wins winners"
-			return 1
-		}
-	done
+	wait "$clients"
+	# Per name: one run succeeded, nine failed (exit 125) with the conflict message.
+	python3 - "$dir" <<-'EOF'
+		import re, sys
+		d, bad = sys.argv[1], []
+		for n in range(1, 21):
+		    wins = 0
+		    for c in range(1, 11):
+		        rc, out = int(open(f"{d}/{n}.{c}.rc").read()), open(f"{d}/{n}.{c}.out").read()
+		        want = f'ctrctl: the name "race{n}" is already in use by container [0-9a-f]{{12}}\n'
+		        if rc == 0:
+		            wins += 1
+		        elif rc != 125 or not re.fullmatch(want, out):
+		            bad.append(f"race{n} client {c}: exit {rc}: {out!r}")
+		    if wins != 1:
+		        bad.append(f"race{n}: {wins} winners")
+		sys.exit("\n".join(bad) or None)
+	EOF
 
 	# The same through raw JSON: ten runs of one name pipelined on one connection.
 	for i in $(seq 10); do
@@ -447,11 +462,12 @@ stress_worker() {
 }
 
 stress() {
-	local n=$1 p=4 w
+	local n=$1 p=4 w pids=()
 	for ((w = 0; w < p; w++)); do
 		stress_worker "$w" "$p" "$n" 2>>"$T/stress.log" &
+		pids+=($!)
 	done
-	wait
+	wait "${pids[@]}"
 	[ ! -s "$T/stress.err" ] || {
 		sort "$T/stress.err" | head
 		tail "$T/stress.log"
@@ -466,7 +482,8 @@ settled() {
 }
 
 @test "after many runs and execs ctrd's fds and memory are flat, no zombies or monitors left" {
-	local n=${CTRD_STRESS_N:-1000} pid fd0 rss0 fd1 rss1 start
+	local n pid fd0 rss0 rss1 start
+	n=${CTRD_STRESS_N:-$(asan && echo 100 || echo 1000)}
 	pid=$(cat "$T/ctrd.pid")
 	rm -f "$T/stress.err" "$T/stress.log"
 	"$CTRCTL" run -d --name target busybox sleep 100000 >/dev/null
@@ -485,7 +502,7 @@ settled() {
 	}
 	rss1=$(status_kb "$pid" VmRSS)
 	echo "# ctrd: $fd0 fds before and after; VmRSS $rss0 kB before, $rss1 kB after" >&3
-	[ "$((rss1 - rss0))" -lt 2048 ]
+	asan || [ "$((rss1 - rss0))" -lt 2048 ]
 	# No zombies of the daemon's, and the one monitor is the target's.
 	[ -z "$(ps --ppid "$pid" -o stat= | grep Z)" ]
 	expect_containers 1 "$T/state" "$T/root/containers" "$(cgroup_parent)"
@@ -543,7 +560,7 @@ settled() {
 	wait "$hog"
 	hwm=$(status_kb "$pid" VmHWM)
 	echo "# hog: peak VmRSS $((hwm - rss0)) kB above the $rss0 kB before; the hog read $(cat "$dir/hog.out") bytes" >&3
-	[ "$((hwm - rss0))" -lt $((96 * 1024)) ]
+	asan || [ "$((hwm - rss0))" -lt $((96 * 1024)) ]
 	[ "$(cat "$dir/hog.out")" -lt $((150 * 1400000)) ]
 	run "$CTRCTL" ps
 	[ "$status" -eq 0 ]
@@ -581,7 +598,7 @@ settled() {
 	[ "$output" = served ]
 	hwm=$(status_kb "$pid" VmHWM)
 	echo "# logs --follow unread: peak VmRSS $((hwm - rss0)) kB above the $rss0 kB before" >&3
-	[ "$((hwm - rss0))" -lt $((8 * 1024)) ]
+	asan || [ "$((hwm - rss0))" -lt $((8 * 1024)) ]
 	touch "$dir/release"
 	wait "$hog"
 	[ "$(cat "$dir/follow.out")" = "a line of flood output" ]
