@@ -10,6 +10,7 @@
 #define CTRD_CHILD_H
 
 #include "container.h"
+#include "sync.h"
 
 struct child_args {
 	const struct container *ctr;
@@ -18,6 +19,7 @@ struct child_args {
 	int stdio[3]; /* become 0, 1, 2 (unused with -t) */
 	const int *cgroup_procs; /* -1 terminated: the container's cgroup.procs files */
 	unsigned long clone_flags;
+	struct start_times *times; /* our copy of the spawn's; the init adds its steps */
 };
 
 /* The init: mounts, pivot_root, host name, network; then child_start_process(). */
@@ -44,6 +46,7 @@ struct process_spec {
 	bool seccomp;	   /* load the default filter (seccomp.h) */
 	bool userns;	   /* in a user namespace: setgroups is denied there */
 	int oom_score_adj; /* the daemon keeps itself below its containers */
+	struct start_times *times; /* the init: stamps STEP_EXEC, sends them all (SYNC_TIMES) */
 };
 
 /* User, environment, terminal or stdio, session, fds, cwd, execve; reports any failure. */

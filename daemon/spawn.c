@@ -32,7 +32,13 @@ struct spawn {
 	struct event *reap_ev; /* failure: waits for the monitor (ctr->monitor) to exit */
 	struct proc_ref init;
 	struct ctr_error err;
-	int64_t started_ns; /* time_mono_ns() when the request was taken */
+	struct start_times times; /* copied into the monitor and the init by fork */
+};
+
+const char *const start_step_names[STEP_COUNT] = {
+	[STEP_REQUEST] = "request", [STEP_PREPARED] = "prepared", [STEP_MONITOR] = "monitor",
+	[STEP_INIT] = "init",	    [STEP_CGROUP] = "cgroup",	  [STEP_MOUNTS] = "mounts",
+	[STEP_PIVOT] = "pivot",	    [STEP_EXEC] = "exec",	  [STEP_RUNNING] = "running",
 };
 
 void
@@ -196,13 +202,14 @@ fail:
  */
 static _noreturn_ void
 monitor_process(struct container *ctr, int sync_fd, int *stdio, int log_fd, const int *procs,
-		unsigned long flags)
+		unsigned long flags, struct start_times *times)
 {
 	int in = -1, out = -1, errfd = -1, out_r = -1, err_r = -1;
 	int pipe_out[2], pipe_err[2], msock[2] = { -1, -1 };
 	bool detached_tty = ctr->spec.detach && ctr->spec.tty;
 	bool userns = ctr->spec.userns;
 
+	times->ns[STEP_MONITOR] = time_mono_ns();
 	proc_reset_signals();
 	/* Its own session: a signal to the daemon's process group must not reach containers. */
 	(void)setsid();
@@ -255,6 +262,7 @@ monitor_process(struct container *ctr, int sync_fd, int *stdio, int log_fd, cons
 			.stdio = { in, out, errfd },
 			.cgroup_procs = userns ? NULL : procs,
 			.clone_flags = flags | (userns ? CLONE_NEWUSER : 0),
+			.times = times,
 		};
 		child_run(&a);
 	}
@@ -348,9 +356,21 @@ static void
 spawn_succeed(struct spawn *sp)
 {
 	struct container *ctr = sp->ctr;
+	const int64_t *t = sp->times.ns;
 
-	log_debug("%.12s: started pid %d in %.3f ms", ctr->id, (int)sp->init.pid,
-		  (double)(time_mono_ns() - sp->started_ns) / 1e6);
+	sp->times.ns[STEP_RUNNING] = time_mono_ns();
+	/* Each step's end, in microseconds since the request (0 if the init did not say). */
+	log_debug("%.12s: started pid %d in %.3f ms (us: prepared %lld, monitor %lld, init %lld, "
+		  "cgroup %lld, mounts %lld, pivot %lld, exec %lld)",
+		  ctr->id, (int)sp->init.pid, (double)(t[STEP_RUNNING] - t[STEP_REQUEST]) / 1e6,
+		  (long long)(t[STEP_PREPARED] - t[STEP_REQUEST]) / 1000,
+		  t[STEP_MONITOR] ? (long long)(t[STEP_MONITOR] - t[STEP_REQUEST]) / 1000 : 0,
+		  t[STEP_INIT] ? (long long)(t[STEP_INIT] - t[STEP_REQUEST]) / 1000 : 0,
+		  t[STEP_CGROUP] ? (long long)(t[STEP_CGROUP] - t[STEP_REQUEST]) / 1000 : 0,
+		  t[STEP_MOUNTS] ? (long long)(t[STEP_MOUNTS] - t[STEP_REQUEST]) / 1000 : 0,
+		  t[STEP_PIVOT] ? (long long)(t[STEP_PIVOT] - t[STEP_REQUEST]) / 1000 : 0,
+		  t[STEP_EXEC] ? (long long)(t[STEP_EXEC] - t[STEP_REQUEST]) / 1000 : 0);
+	ctr->start_times = sp->times;
 	ctr->spawn = NULL;
 	container_started(ctr, &sp->init);
 	spawn_free(sp);
@@ -413,6 +433,12 @@ sync_cb(evutil_socket_t fd, short what, void *arg)
 			sp->init.pid = h.pid;
 			sp->init.start_time = h.start_time;
 			sp->init.pidfd = steal_fd(&pidfd);
+		} else if (h.type == SYNC_TIMES && (size_t)n == sizeof(h) + sizeof(sp->times)) {
+			/* The init's copy: the daemon's own steps are in it already. */
+			struct start_times t;
+			memcpy(&t, buf + sizeof(h), sizeof(t));
+			for (int i = STEP_MONITOR; i <= STEP_EXEC; i++)
+				sp->times.ns[i] = t.ns[i];
 		} else if (h.type == SYNC_PTY && pidfd >= 0 && sp->ctr->pty_master < 0) {
 			/* Kept for the run reply (container.c), which hands it to the client. */
 			sp->ctr->pty_master = steal_fd(&pidfd);
@@ -527,7 +553,9 @@ spawn_start_(struct container *ctr, int *stdio, struct ctr_error *err)
 	sp->ctr = ctr;
 	sp->sync_fd = sv[0];
 	sp->init = (struct proc_ref)PROC_REF_INIT;
-	sp->started_ns = time_mono_ns();
+	/* From the request that asked for it (the restart policy has none: from now). */
+	sp->times.ns[STEP_REQUEST] = d->request_ns ? d->request_ns : time_mono_ns();
+	sp->times.ns[STEP_PREPARED] = time_mono_ns();
 
 	pid_t pid = fork();
 	if (pid < 0) {
@@ -539,8 +567,8 @@ spawn_start_(struct container *ctr, int *stdio, struct ctr_error *err)
 	if (pid == 0) {
 		close(sv[0]);
 		monitor_process(ctr, sv[1], stdio, log_fd, procs,
-				d->clone_flags |
-					(ctr->spec.network == NET_HOST ? 0 : CLONE_NEWNET));
+				d->clone_flags | (ctr->spec.network == NET_HOST ? 0 : CLONE_NEWNET),
+				&sp->times);
 	}
 
 	close(sv[1]);
