@@ -301,7 +301,7 @@ prepare_process(const struct process_spec *ps, char ***env, struct ctr_error *er
 		goto fail;
 	}
 	/* Last: from here on only execve is left to do. */
-	if (ps->seccomp && seccomp_load_default(ps->caps, err) < 0)
+	if (ps->seccomp != NULL && seccomp_install(ps->seccomp, err) < 0)
 		goto fail;
 	user_ids_free(&ids);
 	return 0;
@@ -455,7 +455,7 @@ child_run(const struct child_args *a)
 		.sync_fd = a->sync_fd,
 		.pdeathsig = true,
 		.caps = spec->caps,
-		.seccomp = !spec->seccomp_unconfined,
+		.seccomp = a->seccomp,
 		.userns = (a->clone_flags & CLONE_NEWUSER) != 0,
 		.oom_score_adj = a->ctr->d->container_oom_score_adj,
 		.times = a->times,

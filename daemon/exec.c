@@ -19,6 +19,7 @@
 #include "exec.h"
 #include "log.h"
 #include "params.h"
+#include "seccomp.h"
 #include "server.h"
 #include "sync.h"
 
@@ -55,6 +56,7 @@ struct exec_args {
 	unsigned short rows, cols;
 	int stdio[3];			       /* attached without -t: the client's */
 	int procs[CGROUP_MAX_HIERARCHIES + 1]; /* the container's cgroup.procs files */
+	const struct sock_fprog *seccomp;      /* the container's filter, or NULL */
 };
 
 static void exec_free(struct exec_proc *e);
@@ -177,7 +179,7 @@ exec_helper(struct exec_args *x, int sync_fd)
 			.stdio = { in, out, errfd },
 			.sync_fd = sync_fd,
 			.caps = ctr->spec.caps,
-			.seccomp = !ctr->spec.seccomp_unconfined,
+			.seccomp = x->seccomp,
 			.userns = ctr->spec.userns,
 			.oom_score_adj = ctr->d->container_oom_score_adj,
 		};
@@ -507,6 +509,12 @@ exec_start(struct conn *c, json_t *id, struct container *ctr, json_t *params, in
 	}
 	for (size_t i = 0; i < nfds; i++)
 		x.stdio[i] = fds[i];
+	/* Built (or found) here, once: the process only installs it. */
+	if (!ctr->spec.seccomp_unconfined &&
+	    (x.seccomp = seccomp_default_prog(ctr->spec.caps, err)) == NULL) {
+		exec_args_clear(&x);
+		return ctr_error_prefix(err, "exec");
+	}
 	if (cgroup_open_procs(&ctr->d->cgroups, ctr->id, x.procs, err) < 0) {
 		exec_args_clear(&x);
 		return ctr_error_prefix(err, "exec");

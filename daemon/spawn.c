@@ -18,6 +18,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "monitor.h"
+#include "seccomp.h"
 #include "spawn.h"
 #include "sync.h"
 #include "userns.h"
@@ -202,7 +203,7 @@ fail:
  */
 static _noreturn_ void
 monitor_process(struct container *ctr, int sync_fd, int *stdio, int log_fd, const int *procs,
-		unsigned long flags, struct start_times *times)
+		unsigned long flags, struct start_times *times, const struct sock_fprog *filter)
 {
 	int in = -1, out = -1, errfd = -1, out_r = -1, err_r = -1;
 	int pipe_out[2], pipe_err[2], msock[2] = { -1, -1 };
@@ -263,6 +264,7 @@ monitor_process(struct container *ctr, int sync_fd, int *stdio, int log_fd, cons
 			.cgroup_procs = userns ? NULL : procs,
 			.clone_flags = flags | (userns ? CLONE_NEWUSER : 0),
 			.times = times,
+			.seccomp = filter,
 		};
 		child_run(&a);
 	}
@@ -525,6 +527,11 @@ spawn_start_(struct container *ctr, int *stdio, struct ctr_error *err)
 		if (log_fd < 0)
 			return ctr_error_sys(err, errno, "open log %s", ctr->log_path);
 	}
+	/* Built (or found) here, once per capability set: the init only installs it. */
+	const struct sock_fprog *filter = NULL;
+	if (!ctr->spec.seccomp_unconfined &&
+	    (filter = seccomp_default_prog(ctr->spec.caps, err)) == NULL)
+		return ctr_error_prefix(err, "start container");
 	if (write_etc_files(ctr, err) < 0)
 		return -1;
 	if (ctr->image_rootfs != NULL) {
@@ -568,7 +575,7 @@ spawn_start_(struct container *ctr, int *stdio, struct ctr_error *err)
 		close(sv[0]);
 		monitor_process(ctr, sv[1], stdio, log_fd, procs,
 				d->clone_flags | (ctr->spec.network == NET_HOST ? 0 : CLONE_NEWNET),
-				&sp->times);
+				&sp->times, filter);
 	}
 
 	close(sv[1]);
