@@ -16,6 +16,7 @@ struct child_args {
 	const struct container *ctr;
 	int sync_fd;
 	int msock;    /* to the monitor: --userns go-ahead in, a detached -t master out */
+	int close_fd; /* the monitor's end of msock, or -1: closed first thing */
 	int stdio[3]; /* become 0, 1, 2 (unused with -t) */
 	const int *cgroup_procs; /* -1 terminated: the container's cgroup.procs files */
 	unsigned long clone_flags;

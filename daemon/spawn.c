@@ -196,6 +196,17 @@ fail:
 	return -1;
 }
 
+/* The init, in a copy of the monitor or in its memory (proc_clone_vm). */
+static int
+init_main(void *arg)
+{
+	const struct child_args *a = arg;
+
+	if (a->close_fd >= 0)
+		close(a->close_fd);
+	child_run(a);
+}
+
 /*
  * The monitor process, forked from the daemon. It holds copies of every
  * daemon fd until proc_close_fds_except() below; nothing before that may
@@ -251,23 +262,28 @@ monitor_process(struct container *ctr, int sync_fd, int *stdio, int log_fd, cons
 	if (proc_close_fds_except(keep, nkeep) < 0)
 		monitor_fail(sync_fd, "monitor: close inherited fds");
 
-	pid_t pid = proc_clone(flags | (userns ? CLONE_NEWUSER : 0));
+	struct child_args a = {
+		.ctr = ctr,
+		.sync_fd = sync_fd,
+		.msock = msock[1],
+		.close_fd = msock[0],
+		.stdio = { in, out, errfd },
+		.cgroup_procs = userns ? NULL : procs,
+		.clone_flags = flags | (userns ? CLONE_NEWUSER : 0),
+		.times = times,
+		.seccomp = filter,
+	};
+	/*
+	 * The init shares our memory until its execve, and we wait meanwhile:
+	 * no page tables to copy, nothing copied on write, the init runs at once.
+	 * With --userns it waits for us (userns_go), so it must be a copy.
+	 */
+	pid_t pid = userns ? proc_clone(a.clone_flags)
+			   : proc_clone_vm(a.clone_flags, init_main, &a);
 	if (pid < 0)
 		monitor_fail(sync_fd, "clone into new namespaces");
-	if (pid == 0) {
-		close(msock[0]);
-		struct child_args a = {
-			.ctr = ctr,
-			.sync_fd = sync_fd,
-			.msock = msock[1],
-			.stdio = { in, out, errfd },
-			.cgroup_procs = userns ? NULL : procs,
-			.clone_flags = flags | (userns ? CLONE_NEWUSER : 0),
-			.times = times,
-			.seccomp = filter,
-		};
-		child_run(&a);
-	}
+	if (pid == 0)
+		init_main(&a);
 	close_fd(&msock[1]);
 	if (userns && userns_go(ctr, pid, procs, msock[0], sync_fd) < 0)
 		_exit(1);
