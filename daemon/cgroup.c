@@ -228,6 +228,20 @@ setup_group(const struct cgroups *cg, size_t i, const char *dir, struct ctr_erro
 	return 0;
 }
 
+/*
+ * The file a process writes "0" into to join the group. v1: `tasks`, which
+ * moves the writing thread alone; our inits and exec helpers are single
+ * threaded, so that moves the process, and the kernel skips the global
+ * threadgroup lock a cgroup.procs write takes (an RCU grace period, whole
+ * milliseconds, on every container start). v2 has no such file for a
+ * domain group: cgroup.procs.
+ */
+static const char *
+join_file(const struct cgroup_hierarchy *h)
+{
+	return h->unified ? "cgroup.procs" : "tasks";
+}
+
 int
 cgroup_create(struct cgroups *cg, const char *id, int procs[CGROUP_MAX_HIERARCHIES + 1],
 	      struct ctr_error *err)
@@ -243,7 +257,7 @@ cgroup_create(struct cgroups *cg, const char *id, int procs[CGROUP_MAX_HIERARCHI
 		}
 		if (setup_group(cg, i, dir, err) < 0)
 			goto fail;
-		_cleanup_free_ char *path = xasprintf("%s/cgroup.procs", dir);
+		_cleanup_free_ char *path = xasprintf("%s/%s", dir, join_file(&cg->h[i]));
 		procs[k] = open(path, O_WRONLY | O_CLOEXEC);
 		if (procs[k] < 0) {
 			ctr_error_sys(err, errno, "open %s", path);
@@ -267,8 +281,8 @@ cgroup_open_procs(struct cgroups *cg, const char *id, int procs[CGROUP_MAX_HIERA
 
 	procs[0] = -1;
 	for (size_t i = 0; i < cg->n; i++) {
-		_cleanup_free_ char *path = xasprintf("%s/%s/%s/cgroup.procs", cg->h[i].mount,
-						      cg->parent, id);
+		_cleanup_free_ char *path = xasprintf("%s/%s/%s/%s", cg->h[i].mount, cg->parent, id,
+						      join_file(&cg->h[i]));
 		procs[k] = open(path, O_WRONLY | O_CLOEXEC);
 		if (procs[k] < 0) {
 			ctr_error_sys(err, errno, "open %s", path);

@@ -11,7 +11,7 @@
  *
  * The daemon creates the group and sets its device rules and limits before
  * the container starts; the container's init writes itself into it first
- * thing (through cgroup.procs fds the daemon opened), then unshares its
+ * thing (through fds the daemon opened: v1 `tasks`, v2 cgroup.procs), then unshares its
  * cgroup namespace, so it never runs unlimited and /proc/self/cgroup reads
  * "/" inside.
  */
@@ -53,12 +53,13 @@ const char *cgroup_mode_name(enum cgroup_mode mode);
 
 /*
  * Creates the container's group in every hierarchy with its device rules,
- * and opens the cgroup.procs files the init writes itself into. procs gets
+ * and opens the files the init writes itself into ("0": v1 `tasks`, v2
+ * cgroup.procs; another process's pid moves that one thread). procs gets
  * up to CGROUP_MAX_HIERARCHIES fds (the caller closes them), -1 terminated.
  */
 int cgroup_create(struct cgroups *cg, const char *id, int procs[CGROUP_MAX_HIERARCHIES + 1],
 		  struct ctr_error *err);
-/* Opens the cgroup.procs files of an existing container group (for exec). */
+/* Opens the same files of an existing container group (for exec). */
 int cgroup_open_procs(struct cgroups *cg, const char *id, int procs[CGROUP_MAX_HIERARCHIES + 1],
 		      struct ctr_error *err);
 /* Removes the container's groups; a group that still has processes is killed first. */

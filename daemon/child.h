@@ -10,14 +10,18 @@
 #define CTRD_CHILD_H
 
 #include "container.h"
+#include "sync.h"
 
 struct child_args {
 	const struct container *ctr;
 	int sync_fd;
 	int msock;    /* to the monitor: --userns go-ahead in, a detached -t master out */
+	int close_fd; /* the monitor's end of msock, or -1: closed first thing */
 	int stdio[3]; /* become 0, 1, 2 (unused with -t) */
 	const int *cgroup_procs; /* -1 terminated: the container's cgroup.procs files */
 	unsigned long clone_flags;
+	struct start_times *times;	  /* our copy of the spawn's; the init adds its steps */
+	const struct sock_fprog *seccomp; /* built by the daemon before the fork, or NULL */
 };
 
 /* The init: mounts, pivot_root, host name, network; then child_start_process(). */
@@ -35,15 +39,16 @@ struct process_spec {
 	const char *hostname; /* for $HOSTNAME */
 	bool tty;
 	unsigned short tty_rows, tty_cols;
-	bool console;	   /* -t for the init: the terminal is /dev/console too */
-	int pty_sock;	   /* -t: where the master goes (SYNC_PTY) */
-	int stdio[3];	   /* without -t */
-	int sync_fd;	   /* errors go here; close-on-exec, so EOF means execve succeeded */
-	bool pdeathsig;	   /* die with the parent (the init dies with its monitor) */
-	uint64_t caps;	   /* capability set (caps.h) */
-	bool seccomp;	   /* load the default filter (seccomp.h) */
-	bool userns;	   /* in a user namespace: setgroups is denied there */
-	int oom_score_adj; /* the daemon keeps itself below its containers */
+	bool console;	/* -t for the init: the terminal is /dev/console too */
+	int pty_sock;	/* -t: where the master goes (SYNC_PTY) */
+	int stdio[3];	/* without -t */
+	int sync_fd;	/* errors go here; close-on-exec, so EOF means execve succeeded */
+	bool pdeathsig; /* die with the parent (the init dies with its monitor) */
+	uint64_t caps;	/* capability set (caps.h) */
+	const struct sock_fprog *seccomp; /* the filter to install (seccomp.h), or NULL */
+	bool userns;			  /* in a user namespace: setgroups is denied there */
+	int oom_score_adj;		  /* the daemon keeps itself below its containers */
+	struct start_times *times; /* the init: stamps STEP_EXEC, sends them all (SYNC_TIMES) */
 };
 
 /* User, environment, terminal or stdio, session, fds, cwd, execve; reports any failure. */

@@ -239,6 +239,32 @@ set_time(json_t *o, const char *key, int64_t ns)
 	free(t);
 }
 
+/*
+ * The last start, in microseconds since its request: start_latency_us to the
+ * execve, and start_timing_us with when each step ended (sync.h). Null when
+ * unknown (a container this daemon did not start).
+ */
+static void
+start_timing_to_json(json_t *o, const struct start_times *t)
+{
+	const int64_t *ns = t->ns;
+
+	if (ns[STEP_REQUEST] == 0 || ns[STEP_RUNNING] == 0) {
+		json_object_set_new(o, "start_latency_us", json_null());
+		json_object_set_new(o, "start_timing_us", json_null());
+		return;
+	}
+	json_t *steps = json_object();
+	for (int i = STEP_PREPARED; i < STEP_COUNT; i++)
+		json_object_set_new(steps, start_step_names[i],
+				    ns[i] ? json_integer((ns[i] - ns[STEP_REQUEST]) / 1000)
+					  : json_null());
+	json_object_set_new(o, "start_latency_us",
+			    ns[STEP_EXEC] ? json_integer((ns[STEP_EXEC] - ns[STEP_REQUEST]) / 1000)
+					  : json_null());
+	json_object_set_new(o, "start_timing_us", steps);
+}
+
 json_t *
 container_to_json(const struct container *ctr, bool full)
 {
@@ -267,6 +293,7 @@ container_to_json(const struct container *ctr, bool full)
 	json_object_set_new(o, "config", spec_to_json(&ctr->spec));
 	json_object_set_new(o, "capabilities", caps_to_json(ctr->spec.caps));
 	json_object_set_new(o, "execs", exec_list(ctr));
+	start_timing_to_json(o, &ctr->start_times);
 	json_object_set_new(o, "restart_count", json_integer(ctr->restart_count));
 	json_object_set_new(o, "state_dir", json_string(ctr->dir));
 	json_object_set_new(o, "data_dir", json_string(ctr->data_dir));

@@ -18,6 +18,7 @@
 #include "ctrd.h"
 #include "proc.h"
 #include "spec.h"
+#include "sync.h"
 
 #define CTR_ID_LEN	 64
 #define CTR_SHORT_ID_LEN 12
@@ -88,7 +89,8 @@ struct container {
 	int restart_count;     /* times the restart policy started it again */
 	int64_t backoff_ms;    /* the next restart's delay */
 	struct event *restart_timer;
-	uint64_t oom_base; /* the group's OOM kills before this run */
+	uint64_t oom_base;		/* the group's OOM kills before this run */
+	struct start_times start_times; /* the last start's steps (sync.h); zero if unknown */
 	LIST_HEAD(, waiter) waiters;
 	LIST_HEAD(, exec_proc) execs; /* running exec'd processes (exec.c) */
 	TAILQ_ENTRY(container) entry;

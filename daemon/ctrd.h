@@ -65,6 +65,7 @@ struct ctrd {
 	struct userns_range userns; /* the host ids --userns containers map to */
 	char *userns_error;	    /* why there is none: --userns is refused with this */
 	bool stopping;
+	int64_t request_ns; /* while a request is dispatched: when it arrived (time_mono_ns) */
 };
 
 #endif

@@ -19,6 +19,7 @@
 #include "exec.h"
 #include "log.h"
 #include "params.h"
+#include "seccomp.h"
 #include "server.h"
 #include "sync.h"
 
@@ -55,6 +56,7 @@ struct exec_args {
 	unsigned short rows, cols;
 	int stdio[3];			       /* attached without -t: the client's */
 	int procs[CGROUP_MAX_HIERARCHIES + 1]; /* the container's cgroup.procs files */
+	const struct sock_fprog *seccomp;      /* the container's filter, or NULL */
 };
 
 static void exec_free(struct exec_proc *e);
@@ -106,6 +108,13 @@ join_namespaces(const struct container *ctr, unsigned long flags, struct ctr_err
 	return 0;
 }
 
+/* The exec'd process, in the helper's memory until its execve (proc_clone_vm). */
+static int
+process_main(void *arg)
+{
+	child_start_process(arg);
+}
+
 /* The helper, forked from the daemon; never returns. */
 static _noreturn_ void
 exec_helper(struct exec_args *x, int sync_fd)
@@ -153,35 +162,36 @@ exec_helper(struct exec_args *x, int sync_fd)
 	}
 	closep(&ctr->init.pidfd);
 
-	pid_t pid = proc_clone(CLONE_PARENT);
+	char short_id[CTR_SHORT_ID_LEN + 1];
+	memcpy(short_id, ctr->id, CTR_SHORT_ID_LEN);
+	short_id[CTR_SHORT_ID_LEN] = '\0';
+	struct process_spec ps = {
+		.what = "exec",
+		.command = x->command,
+		.env = ctr->spec.env,
+		.env_extra = x->env,
+		.cwd = x->cwd ? x->cwd : ctr->spec.cwd,
+		.user = x->user ? x->user : ctr->spec.user,
+		.hostname = ctr->spec.hostname ? ctr->spec.hostname : short_id,
+		.tty = x->tty,
+		.tty_rows = x->rows,
+		.tty_cols = x->cols,
+		.pty_sock = sync_fd,
+		.stdio = { in, out, errfd },
+		.sync_fd = sync_fd,
+		.caps = ctr->spec.caps,
+		.seccomp = x->seccomp,
+		.userns = ctr->spec.userns,
+		.oom_score_adj = ctr->d->container_oom_score_adj,
+	};
+	/*
+	 * The process shares our memory until its execve while we wait (as the
+	 * init does the monitor's): no copy of the daemon's page tables.
+	 */
+	pid_t pid = proc_clone_vm(CLONE_PARENT, process_main, &ps);
 	if (pid < 0) {
 		ctr_error_sys(&err, errno, "exec: clone");
 		goto fail;
-	}
-	if (pid == 0) {
-		char short_id[CTR_SHORT_ID_LEN + 1];
-		memcpy(short_id, ctr->id, CTR_SHORT_ID_LEN);
-		short_id[CTR_SHORT_ID_LEN] = '\0';
-		struct process_spec ps = {
-			.what = "exec",
-			.command = x->command,
-			.env = ctr->spec.env,
-			.env_extra = x->env,
-			.cwd = x->cwd ? x->cwd : ctr->spec.cwd,
-			.user = x->user ? x->user : ctr->spec.user,
-			.hostname = ctr->spec.hostname ? ctr->spec.hostname : short_id,
-			.tty = x->tty,
-			.tty_rows = x->rows,
-			.tty_cols = x->cols,
-			.pty_sock = sync_fd,
-			.stdio = { in, out, errfd },
-			.sync_fd = sync_fd,
-			.caps = ctr->spec.caps,
-			.seccomp = !ctr->spec.seccomp_unconfined,
-			.userns = ctr->spec.userns,
-			.oom_score_adj = ctr->d->container_oom_score_adj,
-		};
-		child_start_process(&ps);
 	}
 	/*
 	 * The daemon's child, not ours, and not reaped before the daemon has its
@@ -196,6 +206,8 @@ exec_helper(struct exec_args *x, int sync_fd)
 		goto fail;
 	}
 	(void)sync_send_fd(sync_fd, &h, pidfd);
+	/* Closed before our exit tears down our memory: the daemon's end of file comes now. */
+	close(sync_fd);
 	_exit(0);
 fail:
 	sync_send_error(sync_fd, err.code, err.errnum, err.exit_code, err.msg);
@@ -507,6 +519,12 @@ exec_start(struct conn *c, json_t *id, struct container *ctr, json_t *params, in
 	}
 	for (size_t i = 0; i < nfds; i++)
 		x.stdio[i] = fds[i];
+	/* Built (or found) here, once: the process only installs it. */
+	if (!ctr->spec.seccomp_unconfined &&
+	    (x.seccomp = seccomp_default_prog(ctr->spec.caps, err)) == NULL) {
+		exec_args_clear(&x);
+		return ctr_error_prefix(err, "exec");
+	}
 	if (cgroup_open_procs(&ctr->d->cgroups, ctr->id, x.procs, err) < 0) {
 		exec_args_clear(&x);
 		return ctr_error_prefix(err, "exec");

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "logs.h"
 #include "proc.h"
+#include "seccomp.h"
 #include "server.h"
 
 #define DEFAULT_STATE_DIR CTRD_STATE_DIR
@@ -412,6 +413,7 @@ main(int argc, char **argv)
 	free(d.data_dir);
 	free(d.images_dir);
 	free(d.monitor_path);
+	seccomp_cache_free();
 	free(d.cgroup_parent);
 	free(d.userns_error);
 	free(d.log_file);

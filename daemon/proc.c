@@ -8,6 +8,7 @@
 #include <string.h>
 #include <dirent.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 
 #include "proc.h"
@@ -128,6 +129,27 @@ proc_clone(unsigned long flags)
 	 * order of the remaining arguments does not matter.
 	 */
 	return (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+}
+
+/* Room for the init's setup (mounts, user, capabilities): only touched pages cost. */
+#define CLONE_VM_STACK (1024 * 1024)
+
+pid_t
+proc_clone_vm(unsigned long flags, int (*fn)(void *arg), void *arg)
+{
+	void *stack = mmap(NULL, CLONE_VM_STACK, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+
+	if (stack == MAP_FAILED)
+		return -1;
+	/* The stack grows down on every architecture we build for. */
+	pid_t pid = clone(fn, (char *)stack + CLONE_VM_STACK,
+			  (int)(flags | CLONE_VM | CLONE_VFORK | SIGCHLD), arg);
+	int e = errno;
+	/* The child has exec'd or exited: its stack is ours again. */
+	munmap(stack, CLONE_VM_STACK);
+	errno = e;
+	return pid;
 }
 
 void

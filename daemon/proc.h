@@ -45,5 +45,15 @@ int proc_close_fds_except(const int *keep, size_t n);
 
 /* Fork-like clone(2) with namespace flags: 0 in the child, the pid in the parent. */
 pid_t proc_clone(unsigned long flags);
+/*
+ * clone(2) with namespace flags into a child that shares our memory, as
+ * posix_spawn does: fn(arg) runs on a stack of its own while we are
+ * suspended, until it calls execve or exits (CLONE_VM | CLONE_VFORK). No
+ * page tables are copied and nothing is copied on write, so the child starts
+ * sooner than a fork's. fn must end in execve or _exit, and must not rely on
+ * anything it changes in memory surviving: the caller sees it all. Returns
+ * the child's pid once it has exec'd or exited.
+ */
+pid_t proc_clone_vm(unsigned long flags, int (*fn)(void *arg), void *arg);
 
 #endif

@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
 
+#include <limits.h>
 #include <linux/capability.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 
 #include "seccomp.h"
 
@@ -131,10 +135,12 @@ add_rules(scmp_filter_ctx ctx, uint64_t caps)
 	return 0;
 }
 
-int
-seccomp_load_default(uint64_t caps, struct ctr_error *err)
+/* The filter for caps as a classic BPF program, in memory of our own (free prog->filter). */
+static int
+build(uint64_t caps, struct sock_fprog *prog, struct ctr_error *err)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	_cleanup_close_ int fd = -1;
 	int r;
 
 	if (ctx == NULL)
@@ -151,12 +157,79 @@ seccomp_load_default(uint64_t caps, struct ctr_error *err)
 	r = add_rules(ctx, caps);
 	if (r < 0)
 		goto fail;
-	r = seccomp_load(ctx);
+	/* libseccomp 2.5 exports to an fd only: a memfd, read back. */
+	fd = memfd_create("ctrd-seccomp", MFD_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	r = seccomp_export_bpf(ctx, fd);
 	if (r < 0)
 		goto fail;
 	seccomp_release(ctx);
+	ctx = NULL;
+	off_t size = lseek(fd, 0, SEEK_END);
+	if (size <= 0 || size % (off_t)sizeof(struct sock_filter) != 0 ||
+	    size / (off_t)sizeof(struct sock_filter) > USHRT_MAX)
+		return ctr_error_sys(err, size < 0 ? errno : EINVAL, "export the seccomp filter");
+	struct sock_filter *filter = xmalloc((size_t)size);
+	if (pread(fd, filter, (size_t)size, 0) != size) {
+		free(filter);
+		return ctr_error_sys(err, errno ? errno : EIO, "read the seccomp filter");
+	}
+	prog->len = (unsigned short)(size / (off_t)sizeof(struct sock_filter));
+	prog->filter = filter;
 	return 0;
 fail:
-	seccomp_release(ctx);
-	return ctr_error_sys(err, -r, "load the seccomp filter");
+	if (ctx != NULL)
+		seccomp_release(ctx);
+	return ctr_error_sys(err, -r, "build the seccomp filter");
+}
+
+/*
+ * Filters built so far, by capability set: nearly every container has the
+ * default set, so one entry does nearly all the work. A few more cover
+ * --cap-add variety; the oldest goes when they are all taken (the program
+ * is only read between here and the fork, so nothing still points at it).
+ */
+#define CACHE_SIZE 8
+static struct {
+	uint64_t caps;
+	struct sock_fprog prog; /* filter NULL: empty slot */
+} cache[CACHE_SIZE];
+static size_t cache_next;
+
+const struct sock_fprog *
+seccomp_default_prog(uint64_t caps, struct ctr_error *err)
+{
+	for (size_t i = 0; i < CACHE_SIZE; i++)
+		if (cache[i].prog.filter != NULL && cache[i].caps == caps)
+			return &cache[i].prog;
+	struct sock_fprog prog;
+	if (build(caps, &prog, err) < 0)
+		return NULL;
+	size_t slot = cache_next++ % CACHE_SIZE;
+	free(cache[slot].prog.filter);
+	cache[slot].caps = caps;
+	cache[slot].prog = prog;
+	return &cache[slot].prog;
+}
+
+void
+seccomp_cache_free(void)
+{
+	for (size_t i = 0; i < CACHE_SIZE; i++) {
+		free(cache[i].prog.filter);
+		cache[i].prog.filter = NULL;
+	}
+}
+
+int
+seccomp_install(const struct sock_fprog *prog, struct ctr_error *err)
+{
+	/* prctl where seccomp(2) is missing (valgrind does not know it). */
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, prog) < 0 &&
+	    (errno != ENOSYS || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, prog, 0, 0) < 0))
+		return ctr_error_sys(err, errno, "load the seccomp filter");
+	return 0;
 }

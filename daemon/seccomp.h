@@ -11,9 +11,21 @@
 #ifndef CTRD_SECCOMP_H
 #define CTRD_SECCOMP_H
 
+#include <linux/filter.h>
+
 #include "error.h"
 
-/* Loads the filter for a process with capability set caps; the last step before execve. */
-int seccomp_load_default(uint64_t caps, struct ctr_error *err);
+/*
+ * The filter for a process with capability set caps, as a BPF program for
+ * seccomp(2). Built with libseccomp in the daemon, once per capability set,
+ * and kept: a start or exec only copies it down with fork, and the child
+ * installs it with one system call instead of compiling it again. The
+ * program stays valid until the next call (or seccomp_cache_free()).
+ */
+const struct sock_fprog *seccomp_default_prog(uint64_t caps, struct ctr_error *err);
+/* Installs prog; the last step before execve (no_new_privs must be set). */
+int seccomp_install(const struct sock_fprog *prog, struct ctr_error *err);
+/* Frees the kept programs (at exit, for leak checkers). */
+void seccomp_cache_free(void);
 
 #endif

@@ -338,6 +338,7 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	for (int i = 0; i < READ_BUDGET && !c->dead && !c->broken && !c->draining; i++) {
 		ssize_t n = frame_read(c->in, c->fd, &err);
+		int64_t received = time_mono_ns();
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
 		if (n == -1 && (errno == ECONNRESET || errno == EPIPE)) {
@@ -370,7 +371,9 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 				conn_close_after_flush(c);
 				return;
 			}
+			c->d->request_ns = received;
 			conn_handle(c, &fm);
+			c->d->request_ns = 0;
 		}
 	}
 	if (c->dead || c->broken || c->draining)

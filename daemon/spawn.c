@@ -18,6 +18,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "monitor.h"
+#include "seccomp.h"
 #include "spawn.h"
 #include "sync.h"
 #include "userns.h"
@@ -32,7 +33,13 @@ struct spawn {
 	struct event *reap_ev; /* failure: waits for the monitor (ctr->monitor) to exit */
 	struct proc_ref init;
 	struct ctr_error err;
-	int64_t started_ns; /* time_mono_ns() when the request was taken */
+	struct start_times times; /* copied into the monitor and the init by fork */
+};
+
+const char *const start_step_names[STEP_COUNT] = {
+	[STEP_REQUEST] = "request", [STEP_PREPARED] = "prepared", [STEP_MONITOR] = "monitor",
+	[STEP_INIT] = "init",	    [STEP_CGROUP] = "cgroup",	  [STEP_MOUNTS] = "mounts",
+	[STEP_PIVOT] = "pivot",	    [STEP_EXEC] = "exec",	  [STEP_RUNNING] = "running",
 };
 
 void
@@ -189,6 +196,17 @@ fail:
 	return -1;
 }
 
+/* The init, in a copy of the monitor or in its memory (proc_clone_vm). */
+static int
+init_main(void *arg)
+{
+	const struct child_args *a = arg;
+
+	if (a->close_fd >= 0)
+		close(a->close_fd);
+	child_run(a);
+}
+
 /*
  * The monitor process, forked from the daemon. It holds copies of every
  * daemon fd until proc_close_fds_except() below; nothing before that may
@@ -196,13 +214,14 @@ fail:
  */
 static _noreturn_ void
 monitor_process(struct container *ctr, int sync_fd, int *stdio, int log_fd, const int *procs,
-		unsigned long flags)
+		unsigned long flags, struct start_times *times, const struct sock_fprog *filter)
 {
 	int in = -1, out = -1, errfd = -1, out_r = -1, err_r = -1;
 	int pipe_out[2], pipe_err[2], msock[2] = { -1, -1 };
 	bool detached_tty = ctr->spec.detach && ctr->spec.tty;
 	bool userns = ctr->spec.userns;
 
+	times->ns[STEP_MONITOR] = time_mono_ns();
 	proc_reset_signals();
 	/* Its own session: a signal to the daemon's process group must not reach containers. */
 	(void)setsid();
@@ -243,21 +262,28 @@ monitor_process(struct container *ctr, int sync_fd, int *stdio, int log_fd, cons
 	if (proc_close_fds_except(keep, nkeep) < 0)
 		monitor_fail(sync_fd, "monitor: close inherited fds");
 
-	pid_t pid = proc_clone(flags | (userns ? CLONE_NEWUSER : 0));
+	struct child_args a = {
+		.ctr = ctr,
+		.sync_fd = sync_fd,
+		.msock = msock[1],
+		.close_fd = msock[0],
+		.stdio = { in, out, errfd },
+		.cgroup_procs = userns ? NULL : procs,
+		.clone_flags = flags | (userns ? CLONE_NEWUSER : 0),
+		.times = times,
+		.seccomp = filter,
+	};
+	/*
+	 * The init shares our memory until its execve, and we wait meanwhile:
+	 * no page tables to copy, nothing copied on write, the init runs at once.
+	 * With --userns it waits for us (userns_go), so it must be a copy.
+	 */
+	pid_t pid = userns ? proc_clone(a.clone_flags)
+			   : proc_clone_vm(a.clone_flags, init_main, &a);
 	if (pid < 0)
 		monitor_fail(sync_fd, "clone into new namespaces");
-	if (pid == 0) {
-		close(msock[0]);
-		struct child_args a = {
-			.ctr = ctr,
-			.sync_fd = sync_fd,
-			.msock = msock[1],
-			.stdio = { in, out, errfd },
-			.cgroup_procs = userns ? NULL : procs,
-			.clone_flags = flags | (userns ? CLONE_NEWUSER : 0),
-		};
-		child_run(&a);
-	}
+	if (pid == 0)
+		init_main(&a);
 	close_fd(&msock[1]);
 	if (userns && userns_go(ctr, pid, procs, msock[0], sync_fd) < 0)
 		_exit(1);
@@ -348,9 +374,21 @@ static void
 spawn_succeed(struct spawn *sp)
 {
 	struct container *ctr = sp->ctr;
+	const int64_t *t = sp->times.ns;
 
-	log_debug("%.12s: started pid %d in %.3f ms", ctr->id, (int)sp->init.pid,
-		  (double)(time_mono_ns() - sp->started_ns) / 1e6);
+	sp->times.ns[STEP_RUNNING] = time_mono_ns();
+	/* Each step's end, in microseconds since the request (0 if the init did not say). */
+	log_debug("%.12s: started pid %d in %.3f ms (us: prepared %lld, monitor %lld, init %lld, "
+		  "cgroup %lld, mounts %lld, pivot %lld, exec %lld)",
+		  ctr->id, (int)sp->init.pid, (double)(t[STEP_RUNNING] - t[STEP_REQUEST]) / 1e6,
+		  (long long)(t[STEP_PREPARED] - t[STEP_REQUEST]) / 1000,
+		  t[STEP_MONITOR] ? (long long)(t[STEP_MONITOR] - t[STEP_REQUEST]) / 1000 : 0,
+		  t[STEP_INIT] ? (long long)(t[STEP_INIT] - t[STEP_REQUEST]) / 1000 : 0,
+		  t[STEP_CGROUP] ? (long long)(t[STEP_CGROUP] - t[STEP_REQUEST]) / 1000 : 0,
+		  t[STEP_MOUNTS] ? (long long)(t[STEP_MOUNTS] - t[STEP_REQUEST]) / 1000 : 0,
+		  t[STEP_PIVOT] ? (long long)(t[STEP_PIVOT] - t[STEP_REQUEST]) / 1000 : 0,
+		  t[STEP_EXEC] ? (long long)(t[STEP_EXEC] - t[STEP_REQUEST]) / 1000 : 0);
+	ctr->start_times = sp->times;
 	ctr->spawn = NULL;
 	container_started(ctr, &sp->init);
 	spawn_free(sp);
@@ -413,6 +451,12 @@ sync_cb(evutil_socket_t fd, short what, void *arg)
 			sp->init.pid = h.pid;
 			sp->init.start_time = h.start_time;
 			sp->init.pidfd = steal_fd(&pidfd);
+		} else if (h.type == SYNC_TIMES && (size_t)n == sizeof(h) + sizeof(sp->times)) {
+			/* The init's copy: the daemon's own steps are in it already. */
+			struct start_times t;
+			memcpy(&t, buf + sizeof(h), sizeof(t));
+			for (int i = STEP_MONITOR; i <= STEP_EXEC; i++)
+				sp->times.ns[i] = t.ns[i];
 		} else if (h.type == SYNC_PTY && pidfd >= 0 && sp->ctr->pty_master < 0) {
 			/* Kept for the run reply (container.c), which hands it to the client. */
 			sp->ctr->pty_master = steal_fd(&pidfd);
@@ -499,6 +543,11 @@ spawn_start_(struct container *ctr, int *stdio, struct ctr_error *err)
 		if (log_fd < 0)
 			return ctr_error_sys(err, errno, "open log %s", ctr->log_path);
 	}
+	/* Built (or found) here, once per capability set: the init only installs it. */
+	const struct sock_fprog *filter = NULL;
+	if (!ctr->spec.seccomp_unconfined &&
+	    (filter = seccomp_default_prog(ctr->spec.caps, err)) == NULL)
+		return ctr_error_prefix(err, "start container");
 	if (write_etc_files(ctr, err) < 0)
 		return -1;
 	if (ctr->image_rootfs != NULL) {
@@ -527,7 +576,9 @@ spawn_start_(struct container *ctr, int *stdio, struct ctr_error *err)
 	sp->ctr = ctr;
 	sp->sync_fd = sv[0];
 	sp->init = (struct proc_ref)PROC_REF_INIT;
-	sp->started_ns = time_mono_ns();
+	/* From the request that asked for it (the restart policy has none: from now). */
+	sp->times.ns[STEP_REQUEST] = d->request_ns ? d->request_ns : time_mono_ns();
+	sp->times.ns[STEP_PREPARED] = time_mono_ns();
 
 	pid_t pid = fork();
 	if (pid < 0) {
@@ -539,8 +590,8 @@ spawn_start_(struct container *ctr, int *stdio, struct ctr_error *err)
 	if (pid == 0) {
 		close(sv[0]);
 		monitor_process(ctr, sv[1], stdio, log_fd, procs,
-				d->clone_flags |
-					(ctr->spec.network == NET_HOST ? 0 : CLONE_NEWNET));
+				d->clone_flags | (ctr->spec.network == NET_HOST ? 0 : CLONE_NEWNET),
+				&sp->times, filter);
 	}
 
 	close(sv[1]);

@@ -373,6 +373,21 @@ print([c["pid"] for c in json.load(sys.stdin) if c["name"] == "init-check"][0])'
 	"$CTRCTL" rm -f longrun
 }
 
+@test "inspect shows how long the start took, step by step, up to the execve" {
+	"$CTRCTL" run --name timed --rootfs "$ROOTFS" /bin/true
+	local step prev=0 at
+	# Each step ends at or after the one before, all after the request (0).
+	for step in prepared monitor init cgroup mounts pivot exec running; do
+		at=$(inspect_field timed "start_timing_us.$step")
+		[[ "$at" =~ ^[0-9]+$ ]] || { echo "$step: '$at'"; return 1; }
+		[ "$at" -ge "$prev" ] || { echo "$step ends at $at, before $prev"; return 1; }
+		prev=$at
+	done
+	[ "$(inspect_field timed start_latency_us)" = "$(inspect_field timed start_timing_us.exec)" ]
+	[ "$(inspect_field timed start_latency_us)" -gt 0 ]
+	"$CTRCTL" rm timed
+}
+
 @test "no container process or monitor is left behind" {
 	run "$CTRCTL" ps -aq
 	for id in $output; do "$CTRCTL" rm -f "$id"; done
