@@ -509,7 +509,16 @@ container_started(struct container *ctr, struct proc_ref *init)
 	ctr->state = CTR_RUNNING;
 	ctr->restarting = false;
 	ctr->unconfirmed = false;
+	/*
+	 * Started when the init exec'd, not when we heard of it: a command that
+	 * exits at once may well have finished before this runs.
+	 */
 	ctr->started_at = time_now_ns();
+	if (ctr->start_times.ns[STEP_EXEC] != 0) {
+		int64_t ago = time_mono_ns() - ctr->start_times.ns[STEP_EXEC];
+		if (ago > 0)
+			ctr->started_at -= ago;
+	}
 	(void)container_save(ctr, NULL);
 	failpoint("run:started");
 	watch_monitor(ctr);

@@ -119,6 +119,9 @@ restart_schedule(struct container *ctr, bool start_failed)
 	int64_t ran = start_failed	     ? 0
 		      : ctr->started_at == 0 ? -1
 					     : ctr->exit.finished_at - ctr->started_at;
+	/* Clocks read in different processes: a run of no time at all. */
+	if (ctr->started_at != 0 && ran < 0)
+		ran = 0;
 
 	ctr->backoff_ms = restart_backoff(ctr->backoff_ms, ran);
 	struct timeval tv = { ctr->backoff_ms / 1000, (ctr->backoff_ms % 1000) * 1000 };
