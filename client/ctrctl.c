@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "arena.h"
 #include "ctrctl.h"
 
 #define DEFAULT_SOCKET CTRD_STATE_DIR "/ctrd.sock"
@@ -275,6 +276,7 @@ main(int argc, char **argv)
 	const char *env = getenv("CTRD_SOCKET");
 	int c;
 
+	arena_install();
 	if (env != NULL && *env != '\0')
 		ctrctl_socket = env;
 	/* A closed pipe on stdout is an EPIPE for us to report, not a silent death. */

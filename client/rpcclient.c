@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "arena.h"
 #include "rpcclient.h"
 
 int
@@ -92,7 +93,10 @@ rpc_next(struct rpc_client *cl, struct rpc_in *in, struct ctr_error *err)
 		return r;
 	memcpy(in->fds, fm.fds, sizeof(int) * fm.nfds);
 	in->nfds = fm.nfds;
-	if (rpc_parse(fm.data, fm.len, &in->msg, err) < 0) {
+	arena_begin();
+	r = rpc_parse(fm.data, fm.len, &in->msg, err);
+	arena_end();
+	if (r < 0) {
 		rpc_in_clear(in);
 		return ctr_error_prefix(err, "bad message from ctrd");
 	}
