@@ -171,6 +171,9 @@ cgroup_init(struct cgroups *cg, const char *parent, struct ctr_error *err)
 		}
 		if (cg->h[i].unified)
 			enable_v2_controllers(dir);
+		/* v1 cpuset: the kernel copies the parent's CPUs into each new group itself. */
+		else if (strstr(cg->h[i].controllers, "cpuset") != NULL)
+			cg->h[i].clones_cpuset = write_file(dir, "cgroup.clone_children", "1") == 0;
 	}
 	log_info("cgroups: %s, containers under %s", cgroup_mode_name(cg->mode), parent);
 	return 0;
@@ -193,17 +196,21 @@ group_dir(const struct cgroups *cg, size_t i, const char *id)
 	return xasprintf("%s/%s/%s", cg->h[i].mount, cg->parent, id);
 }
 
-/* v1 devices: deny all, then the allow-list. */
+/* v1 devices: deny all, then the allow-list, a rule per write on one open file. */
 static int
 v1_devices(const char *dir, struct ctr_error *err)
 {
 	if (write_file(dir, "devices.deny", "a") < 0)
 		return ctr_error_sys(err, errno, "%s/devices.deny", dir);
+	_cleanup_free_ char *path = xasprintf("%s/devices.allow", dir);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ctr_error_sys(err, errno, "open %s", path);
 	for (size_t i = 0; i < dev_rules_count; i++) {
 		char rule[32];
 		dev_rule_format(&dev_rules[i], rule);
-		if (write_file(dir, "devices.allow", rule) < 0)
-			return ctr_error_sys(err, errno, "%s/devices.allow: %s", dir, rule);
+		if (write_all(fd, rule, strlen(rule)) < 0)
+			return ctr_error_sys(err, errno, "%s: %s", path, rule);
 	}
 	return 0;
 }
@@ -219,7 +226,7 @@ setup_group(const struct cgroups *cg, size_t i, const char *dir, struct ctr_erro
 			return ctr_error_sys(err, errno, "open %s", dir);
 		return bpfdev_attach(fd, err);
 	}
-	if (strstr(h->controllers, "cpuset") != NULL) {
+	if (strstr(h->controllers, "cpuset") != NULL && !h->clones_cpuset) {
 		_cleanup_free_ char *parent = xasprintf("%s/%s", h->mount, cg->parent);
 		copy_cpuset(parent, dir);
 	}
@@ -244,16 +251,20 @@ join_file(const struct cgroup_hierarchy *h)
 
 int
 cgroup_create(struct cgroups *cg, const char *id, int procs[CGROUP_MAX_HIERARCHIES + 1],
-	      struct ctr_error *err)
+	      bool *fresh, struct ctr_error *err)
 {
 	size_t k = 0;
 
 	procs[0] = -1;
+	*fresh = true;
 	for (size_t i = 0; i < cg->n; i++) {
 		_cleanup_free_ char *dir = group_dir(cg, i, id);
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-			ctr_error_sys(err, errno, "create cgroup %s", dir);
-			goto fail;
+		if (mkdir(dir, 0755) < 0) {
+			if (errno != EEXIST) {
+				ctr_error_sys(err, errno, "create cgroup %s", dir);
+				goto fail;
+			}
+			*fresh = false;
 		}
 		if (setup_group(cg, i, dir, err) < 0)
 			goto fail;

@@ -37,6 +37,7 @@ struct cgroup_hierarchy {
 	char *mount;	   /* /sys/fs/cgroup/memory, /sys/fs/cgroup, ... */
 	char *controllers; /* "memory", "cpu,cpuacct"; "" for the unified one */
 	bool unified;
+	bool clones_cpuset; /* v1 cpuset: the parent has cgroup.clone_children set */
 };
 
 struct cgroups {
@@ -56,9 +57,11 @@ const char *cgroup_mode_name(enum cgroup_mode mode);
  * and opens the files the init writes itself into ("0": v1 `tasks`, v2
  * cgroup.procs; another process's pid moves that one thread). procs gets
  * up to CGROUP_MAX_HIERARCHIES fds (the caller closes them), -1 terminated.
+ * *fresh says whether every group was made now (none was left from before),
+ * so it still holds the kernel's defaults.
  */
 int cgroup_create(struct cgroups *cg, const char *id, int procs[CGROUP_MAX_HIERARCHIES + 1],
-		  struct ctr_error *err);
+		  bool *fresh, struct ctr_error *err);
 /* Opens the same files of an existing container group (for exec). */
 int cgroup_open_procs(struct cgroups *cg, const char *id, int procs[CGROUP_MAX_HIERARCHIES + 1],
 		      struct ctr_error *err);
@@ -66,9 +69,14 @@ int cgroup_open_procs(struct cgroups *cg, const char *id, int procs[CGROUP_MAX_H
 int cgroup_destroy(struct cgroups *cg, const char *id, struct ctr_error *err);
 /* Removes the container's groups that have no members left; -1 if some remain. */
 int cgroup_remove_if_empty(struct cgroups *cg, const char *id);
-/* Limits (cgroup_res.c): writes res to every hierarchy of the container's group. */
+/*
+ * Limits (cgroup_res.c): writes res to every hierarchy of the container's
+ * group. On a fresh group (cgroup_create) the values a new group already
+ * has are not written again: no limit, the default weight or shares, every
+ * CPU of the parent.
+ */
 int cgroup_set_resources(struct cgroups *cg, const char *id, const struct ctr_resources *res,
-			 struct ctr_error *err);
+			 bool fresh, struct ctr_error *err);
 /* How many times the OOM killer struck in the group (v2 memory.events, v1 memory.oom_control). */
 int cgroup_oom_kills(struct cgroups *cg, const char *id, uint64_t *kills);
 /* memory_usage/limit, cpu_ns, pids/pids_limit, blkio_read/write; null where unknown. */

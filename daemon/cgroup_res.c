@@ -112,8 +112,13 @@ reset_cpuset(const char *dir, const char *parent_file, struct ctr_error *err)
 	return set(dir, "cpuset.cpus", cpus, false, err);
 }
 
+/*
+ * The settings below skip, on a fresh group, what it already has: writes to
+ * cgroup files are not free (a CPU quota write costs a quarter of a
+ * millisecond here), and a container start does one set per hierarchy.
+ */
 static int
-set_v2(const char *dir, const struct ctr_resources *r, struct ctr_error *err)
+set_v2(const char *dir, const struct ctr_resources *r, bool fresh, struct ctr_error *err)
 {
 	int64_t swap = resources_memory_swap(r);
 	_cleanup_free_ char *mem = r->memory > 0 ? xasprintf("%" PRId64, r->memory)
@@ -128,14 +133,17 @@ set_v2(const char *dir, const struct ctr_resources *r, struct ctr_error *err)
 						resources_shares_to_weight(r->cpu_shares));
 	_cleanup_free_ char *pids = num_or_max(resources_pids(r), "max");
 
-	if (set(dir, "memory.max", mem, true, err) < 0 ||
-	    set(dir, "memory.swap.max", sw, true, err) < 0 ||
-	    set(dir, "cpu.max", cpu, true, err) < 0 ||
-	    set(dir, "cpu.weight", weight, true, err) < 0 ||
+	bool memory = !fresh || r->memory > 0, cpu_max = !fresh || resources_cpu_quota(r) >= 0;
+	bool cpu_weight = !fresh || (r->cpu_shares > 0 && r->cpu_shares != 1024);
+
+	if ((memory && set(dir, "memory.max", mem, true, err) < 0) ||
+	    (memory && set(dir, "memory.swap.max", sw, true, err) < 0) ||
+	    (cpu_max && set(dir, "cpu.max", cpu, true, err) < 0) ||
+	    (cpu_weight && set(dir, "cpu.weight", weight, true, err) < 0) ||
 	    set(dir, "pids.max", pids, true, err) < 0)
 		return -1;
 	if (r->cpuset_cpus != NULL ? set(dir, "cpuset.cpus", r->cpuset_cpus, true, err) < 0
-				   : reset_cpuset(dir, "cpuset.cpus.effective", err) < 0)
+				   : !fresh && reset_cpuset(dir, "cpuset.cpus.effective", err) < 0)
 		return -1;
 	return 0;
 }
@@ -164,12 +172,15 @@ set_v1_memory(const char *dir, const struct ctr_resources *r, struct ctr_error *
 }
 
 static int
-set_v1(const struct cgroup_hierarchy *h, const char *dir, const struct ctr_resources *r,
+set_v1(const struct cgroup_hierarchy *h, const char *dir, const struct ctr_resources *r, bool fresh,
        struct ctr_error *err)
 {
-	if (has(h, "memory") && set_v1_memory(dir, r, err) < 0)
+	bool memory = !fresh || r->memory > 0 || resources_memory_swap(r) >= 0;
+
+	if (has(h, "memory") && memory && set_v1_memory(dir, r, err) < 0)
 		return -1;
-	if (has(h, "cpu")) {
+	if (has(h, "cpu") && (!fresh || resources_cpu_quota(r) >= 0 ||
+			      (r->cpu_shares > 0 && r->cpu_shares != 1024))) {
 		_cleanup_free_ char *quota = num_or_max(resources_cpu_quota(r), "-1");
 		_cleanup_free_ char *period = xasprintf("%d", RESOURCES_CPU_PERIOD);
 		_cleanup_free_ char *shares = xasprintf("%" PRId64,
@@ -186,18 +197,19 @@ set_v1(const struct cgroup_hierarchy *h, const char *dir, const struct ctr_resou
 	}
 	if (has(h, "cpuset") &&
 	    (r->cpuset_cpus != NULL ? set(dir, "cpuset.cpus", r->cpuset_cpus, false, err) < 0
-				    : reset_cpuset(dir, "cpuset.cpus", err) < 0))
+				    : !fresh && reset_cpuset(dir, "cpuset.cpus", err) < 0))
 		return -1;
 	return 0;
 }
 
 int
 cgroup_set_resources(struct cgroups *cg, const char *id, const struct ctr_resources *res,
-		     struct ctr_error *err)
+		     bool fresh, struct ctr_error *err)
 {
 	for (size_t i = 0; i < cg->n; i++) {
 		_cleanup_free_ char *dir = group_dir(cg, i, id);
-		int r = cg->h[i].unified ? set_v2(dir, res, err) : set_v1(&cg->h[i], dir, res, err);
+		int r = cg->h[i].unified ? set_v2(dir, res, fresh, err)
+					 : set_v1(&cg->h[i], dir, res, fresh, err);
 		if (r < 0)
 			return -1;
 	}

@@ -639,9 +639,9 @@ container_update(struct container *ctr, json_t *params, struct ctr_error *err)
 	}
 	/* Only a running container has groups to change; a stopped one keeps the new values. */
 	if (ctr->state == CTR_RUNNING &&
-	    cgroup_set_resources(&ctr->d->cgroups, ctr->id, &res, err) < 0) {
+	    cgroup_set_resources(&ctr->d->cgroups, ctr->id, &res, false, err) < 0) {
 		resources_free(&res);
-		(void)cgroup_set_resources(&ctr->d->cgroups, ctr->id, &ctr->spec.res, NULL);
+		(void)cgroup_set_resources(&ctr->d->cgroups, ctr->id, &ctr->spec.res, false, NULL);
 		return ctr_error_prefix(err, "update %s", ctr->name);
 	}
 	resources_free(&ctr->spec.res);

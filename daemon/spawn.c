@@ -564,8 +564,9 @@ spawn_start_(struct container *ctr, int *stdio, struct ctr_error *err)
 	}
 	/* Removed with the container (container_remove), also after a failed start. */
 	_cleanup_(close_procs) int procs[CGROUP_MAX_HIERARCHIES + 1] = { -1 };
-	if (cgroup_create(&d->cgroups, ctr->id, procs, err) < 0 ||
-	    cgroup_set_resources(&d->cgroups, ctr->id, &ctr->spec.res, err) < 0)
+	bool fresh;
+	if (cgroup_create(&d->cgroups, ctr->id, procs, &fresh, err) < 0 ||
+	    cgroup_set_resources(&d->cgroups, ctr->id, &ctr->spec.res, fresh, err) < 0)
 		return -1;
 	/* OOM kills are counted from here: a restarted container's earlier ones are not its. */
 	(void)cgroup_oom_kills(&d->cgroups, ctr->id, &ctr->oom_base);

@@ -514,7 +514,7 @@ apply(struct fake *f, const char *dir, const char *const *names, const struct ct
 
 	if (names != NULL)
 		files(dir, names);
-	if (cgroup_set_resources(&f->cg, ID, r, &err) != 0)
+	if (cgroup_set_resources(&f->cg, ID, r, false, &err) != 0)
 		fail_msg("cgroup_set_resources: %s", err.msg);
 }
 
@@ -618,7 +618,8 @@ test_v2_missing_files(void **state)
 	char *path = xasprintf("%s/pids.max", g);
 	assert_int_equal(unlink(path), 0);
 	assert_int_equal(mkdir(path, 0755), 0);
-	assert_int_equal(cgroup_set_resources(&f->cg, ID, &(struct ctr_resources){ 0 }, &err), -1);
+	assert_int_equal(
+		cgroup_set_resources(&f->cg, ID, &(struct ctr_resources){ 0 }, false, &err), -1);
 	if (strstr(err.msg, "pids.max") == NULL)
 		fail_msg("the error does not name pids.max: %s", err.msg);
 	ctr_error_clear(&err);
@@ -668,6 +669,63 @@ v1_free(struct v1 *v)
 	free(v->pids);
 	free(v->cpuset);
 	free(v->unified);
+}
+
+/* cgroup_set_resources() on a group cgroup_create() has just made. */
+static void
+apply_fresh(struct fake *f, const struct ctr_resources *r)
+{
+	struct ctr_error err = CTR_ERROR_INIT;
+
+	if (cgroup_set_resources(&f->cg, ID, r, true, &err) != 0)
+		fail_msg("cgroup_set_resources: %s", err.msg);
+}
+
+static void
+test_fresh_group_keeps_defaults(void **state)
+{
+	struct fake *f = *state;
+	struct v1 v;
+
+	v1_setup(f, &v);
+	_cleanup_free_ char *g = xstrdup(v.unified);
+	/* No limits on a new group: only ctrd's own pids default differs from the kernel's. */
+	v1_fresh(&v);
+	files(g, v2_files);
+	apply_fresh(f, &(struct ctr_resources){ 0 });
+	assert_file(v.memory, "memory.limit_in_bytes", "");
+	assert_file(v.memory, "memory.memsw.limit_in_bytes", "");
+	assert_file(v.cpu, "cpu.cfs_period_us", "");
+	assert_file(v.cpu, "cpu.cfs_quota_us", "");
+	assert_file(v.cpu, "cpu.shares", "");
+	assert_file(v.pids, "pids.max", "4096");
+	assert_file(v.cpuset, "cpuset.cpus", "");
+	assert_file(g, "memory.max", "");
+	assert_file(g, "memory.swap.max", "");
+	assert_file(g, "cpu.max", "");
+	assert_file(g, "cpu.weight", "");
+	assert_file(g, "pids.max", "4096");
+	/* -c 1024 is the default too; a limit is written with what goes with it. */
+	v1_fresh(&v);
+	files(g, v2_files);
+	apply_fresh(f, &(struct ctr_resources){ .memory = 64 * MiB, .cpu_shares = 1024 });
+	assert_file(v.memory, "memory.limit_in_bytes", "67108864");
+	assert_file(v.memory, "memory.memsw.limit_in_bytes", "134217728");
+	assert_file(v.cpu, "cpu.shares", "");
+	assert_file(g, "memory.max", "67108864");
+	assert_file(g, "memory.swap.max", "67108864");
+	assert_file(g, "cpu.weight", "");
+	v1_fresh(&v);
+	files(g, v2_files);
+	apply_fresh(f, &(struct ctr_resources){ .cpus = 0.5, .cpuset_cpus = (char *)"1" });
+	assert_file(v.cpu, "cpu.cfs_period_us", "100000");
+	assert_file(v.cpu, "cpu.cfs_quota_us", "50000");
+	assert_file(v.cpu, "cpu.shares", "1024");
+	assert_file(v.cpuset, "cpuset.cpus", "1");
+	assert_file(v.memory, "memory.limit_in_bytes", "");
+	assert_file(g, "cpu.max", "50000 100000");
+	assert_file(g, "cpuset.cpus", "1");
+	v1_free(&v);
 }
 
 static void
@@ -760,7 +818,8 @@ test_v1_missing_files(void **state)
 	v1_fresh(&v);
 	char *shares = xasprintf("%s/cpu.shares", v.cpu);
 	assert_int_equal(unlink(shares), 0);
-	assert_int_equal(cgroup_set_resources(&f->cg, ID, &(struct ctr_resources){ 0 }, &err), -1);
+	assert_int_equal(
+		cgroup_set_resources(&f->cg, ID, &(struct ctr_resources){ 0 }, false, &err), -1);
 	if (strstr(err.msg, "cpu.shares") == NULL)
 		fail_msg("the error does not name cpu.shares: %s", err.msg);
 	ctr_error_clear(&err);
@@ -768,7 +827,8 @@ test_v1_missing_files(void **state)
 	v1_fresh(&v);
 	char *pids = xasprintf("%s/pids.max", v.pids);
 	assert_int_equal(unlink(pids), 0);
-	assert_int_equal(cgroup_set_resources(&f->cg, ID, &(struct ctr_resources){ 0 }, &err), -1);
+	assert_int_equal(
+		cgroup_set_resources(&f->cg, ID, &(struct ctr_resources){ 0 }, false, &err), -1);
 	if (strstr(err.msg, "pids.max") == NULL)
 		fail_msg("the error does not name pids.max: %s", err.msg);
 	ctr_error_clear(&err);
@@ -958,6 +1018,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_v2_missing_files, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_v1_files, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_v1_missing_files, fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_fresh_group_keeps_defaults, fake_setup,
+						fake_teardown),
 		cmocka_unit_test_setup_teardown(test_v2_stats, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_v1_stats, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_v1_blkio_stats, fake_setup, fake_teardown),
