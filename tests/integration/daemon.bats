@@ -38,7 +38,8 @@ teardown() {
 }
 
 @test "a second daemon on the same socket is refused" {
-	run "$CTRD" --socket "$CTRD_SOCKET" --state-dir "$T/state2" --root "$T/root2"
+	run "$CTRD" --socket "$CTRD_SOCKET" --state-dir "$T/state2" --root "$T/root2" \
+		--cgroup-parent "$(cgroup_parent)"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"another ctrd is listening on $CTRD_SOCKET"* ]]
 	run "$CTRCTL" version
@@ -47,13 +48,16 @@ teardown() {
 
 @test "a symlink at the socket path is refused; a stale socket is replaced" {
 	ln -s /etc/passwd "$T/link.sock"
-	run "$CTRD" --socket "$T/link.sock" --state-dir "$T/s3" --root "$T/r3"
+	run "$CTRD" --socket "$T/link.sock" --state-dir "$T/s3" --root "$T/r3" \
+		--cgroup-parent "$(cgroup_parent)"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"is a symbolic link; refusing to use it"* ]]
 	[ -L "$T/link.sock" ]
 	# A socket file nobody listens on, as a crashed daemon leaves it.
 	python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$T/stale.sock"
-	"$CTRD" --socket "$T/stale.sock" --state-dir "$T/s4" --root "$T/r4" 2>"$T/stale.log" &
+	# (The file's cgroup parent: never the system's default group.)
+	"$CTRD" --socket "$T/stale.sock" --state-dir "$T/s4" --root "$T/r4" \
+		--cgroup-parent "$(cgroup_parent)" 2>"$T/stale.log" &
 	pid=$!
 	wait_until 10 eval 'CTRD_SOCKET=$T/stale.sock "$CTRCTL" version >/dev/null 2>&1'
 	kill -TERM $pid
