@@ -7,6 +7,8 @@ set -euo pipefail
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 bindir=${bindir:-$PWD}
 tmp=$(mktemp -d /tmp/ctrd-demo.XXXXXX)
+# A cgroup parent of its own too, never ctrd's default group; removed at the end.
+cgroup_parent=ctrd-demo.${tmp##*.}
 ctrd_pid=
 
 cleanup() {
@@ -17,6 +19,8 @@ cleanup() {
 		wait "$ctrd_pid" 2>/dev/null
 	fi
 	rm -rf "$tmp"
+	rmdir /sys/fs/cgroup/"$cgroup_parent" /sys/fs/cgroup/*/"$cgroup_parent" 2>/dev/null
+	return 0
 }
 trap cleanup EXIT
 
@@ -30,7 +34,7 @@ show() {
 "$top_srcdir/daemon/mkrootfs.sh" "$tmp/root/images/busybox/rootfs"
 printf '{"command":["sh"]}\n' >"$tmp/root/images/busybox/config.json"
 "$bindir/daemon/ctrd" --socket "$tmp/ctrd.sock" --state-dir "$tmp/state" --root "$tmp/root" \
-	2>"$tmp/ctrd.log" &
+	--cgroup-parent "$cgroup_parent" 2>"$tmp/ctrd.log" &
 ctrd_pid=$!
 for _ in $(seq 100); do
 	[ -S "$tmp/ctrd.sock" ] && break
