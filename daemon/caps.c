@@ -69,15 +69,23 @@ caps_parse(const char *name)
 	return (int)cap;
 }
 
-/* Every capability we can hand on: the kernel's, less what our own bounding set lacks. */
+/*
+ * Every capability we can hand on: the kernel's, less what our own bounding
+ * set lacks. Read once: ctrd never changes its bounding set, and every run
+ * request asks (one prctl per capability).
+ */
 static uint64_t
 all_caps(void)
 {
-	uint64_t set = 0;
+	static bool known;
+	static uint64_t set;
 
-	for (int cap = 0; cap <= last_cap(); cap++)
-		if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1)
-			set |= UINT64_C(1) << cap;
+	if (!known) {
+		for (int cap = 0; cap <= last_cap(); cap++)
+			if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1)
+				set |= UINT64_C(1) << cap;
+		known = true;
+	}
 	return set;
 }
 
