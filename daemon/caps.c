@@ -69,23 +69,15 @@ caps_parse(const char *name)
 	return (int)cap;
 }
 
-/*
- * Every capability we can hand on: the kernel's, less what our own bounding
- * set lacks. Read once: ctrd never changes its bounding set, and every run
- * request asks (one prctl per capability).
- */
+/* Every capability we can hand on: the kernel's, less what our own bounding set lacks. */
 static uint64_t
 all_caps(void)
 {
-	static bool known;
-	static uint64_t set;
+	uint64_t set = 0;
 
-	if (!known) {
-		for (int cap = 0; cap <= last_cap(); cap++)
-			if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1)
-				set |= UINT64_C(1) << cap;
-		known = true;
-	}
+	for (int cap = 0; cap <= last_cap(); cap++)
+		if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1)
+			set |= UINT64_C(1) << cap;
 	return set;
 }
 
