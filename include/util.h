@@ -101,6 +101,9 @@ int64_t time_now_ns(void);
 int64_t time_mono_ns(void);
 /* RFC 3339 in UTC with nanoseconds ("2026-11-29T04:12:24.123456789Z"). */
 char *time_format_rfc3339(int64_t ns);
+/* The same into buf, NUL-terminated; returns its length (30). */
+#define TIME_RFC3339_MAX 32
+size_t time_format_rfc3339_buf(int64_t ns, char buf[static TIME_RFC3339_MAX]);
 /* Parses what time_format_rfc3339 writes, with 0-9 fractional digits; -1 on error. */
 int time_parse_rfc3339(const char *s, int64_t *ns);
 
@@ -121,6 +124,8 @@ int signal_parse(const char *s);
 /* "TERM" for 15; NULL if the number has no name. */
 const char *signal_name(int sig);
 
+/* Length of the valid UTF-8 sequence (NUL excluded) that starts at p, 0 if invalid. */
+size_t utf8_valid_len(const char *p, size_t n);
 /* Replaces invalid UTF-8 (and NUL) with U+FFFD so the bytes can go in a JSON string. */
 char *utf8_sanitize(const char *buf, size_t len, size_t *out_len);
 

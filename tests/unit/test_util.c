@@ -242,12 +242,61 @@ test_time_parse_bad(void **state)
 		"2026-13-01T00:00:00Z",
 		"2026-11-29T24:00:00Z",
 		"2026-11-29T04:60:00Z",
+		"2026-11-29T04:12:61Z",
+		"2026-11-00T04:12:24Z",
+		"2026-04-31T04:12:24Z",
+		"2026-02-29T04:12:24Z",
+		"1900-02-29T04:12:24Z",
+		"+026-11-29T04:12:24Z",
+		" 2026-11-29T04:12:24Z",
+		"2026-1-29T04:12:24Z",
+		"2262-04-11T23:47:16.854775808Z", /* INT64_MAX + 1 */
+		"9999-12-31T23:59:59Z",
+		"1677-09-21T00:12:43.145224191Z", /* INT64_MIN - 1 */
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		int64_t ns = 0;
 		if (time_parse_rfc3339(bad[i], &ns) != -1)
 			fail_msg("time_parse_rfc3339(\"%s\") accepted it", bad[i]);
 	}
+}
+
+/* The hand-made conversions against the C library's, over the whole range. */
+static void
+test_time_against_libc(void **state)
+{
+	uint64_t x = 88172645463325252ULL;
+
+	for (int i = 0; i < 20000; i++) {
+		/* xorshift64: repeatable, and spread over all of int64_t. */
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		int64_t ns = (int64_t)x;
+		if (i < 4)
+			ns = (int64_t[]){ INT64_MIN, INT64_MAX, -1, 0 }[i];
+		int64_t secs = ns / 1000000000, frac = ns % 1000000000;
+		if (frac < 0)
+			secs--, frac += 1000000000;
+		time_t t = (time_t)secs;
+		struct tm tm;
+		char want[64], got[TIME_RFC3339_MAX];
+		assert_non_null(gmtime_r(&t, &tm));
+		snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			 tm.tm_sec, (long long)frac);
+		assert_int_equal(time_format_rfc3339_buf(ns, got), strlen(want));
+		assert_string_equal(got, want);
+		int64_t back = 0;
+		assert_int_equal(time_parse_rfc3339(got, &back), 0);
+		assert_int_equal(back, ns);
+	}
+	int64_t ns;
+	assert_int_equal(time_parse_rfc3339("2024-02-29T00:00:00Z", &ns), 0);
+	assert_int_equal(ns, 1709164800LL * 1000000000);
+	assert_int_equal(time_parse_rfc3339("2000-02-29T00:00:00Z", &ns), 0);
+	assert_int_equal(ns, 951782400LL * 1000000000);
+	/* A leap second is the next second, as timegm() counts it. */
+	assert_int_equal(time_parse_rfc3339("2016-12-31T23:59:60Z", &ns), 0);
+	assert_int_equal(ns, 1483228800LL * 1000000000);
 }
 
 static void
@@ -282,8 +331,8 @@ test_time_round_trip(void **state)
 }
 
 /*
- * The last second before the epoch: timegm() legitimately returns -1 for
- * 1969-12-31T23:59:59, which time_parse_rfc3339() takes for an error.
+ * The last second before the epoch: timegm() returns -1 for
+ * 1969-12-31T23:59:59, which a parser built on it took for an error.
  */
 static void
 test_time_round_trip_last_second_before_epoch(void **state)
@@ -738,6 +787,7 @@ main(void)
 		cmocka_unit_test(test_time_parse_bad),
 		cmocka_unit_test(test_time_round_trip),
 		cmocka_unit_test(test_time_round_trip_last_second_before_epoch),
+		cmocka_unit_test(test_time_against_libc),
 		cmocka_unit_test(test_time_clocks),
 		cmocka_unit_test(test_parse_u64),
 		cmocka_unit_test(test_parse_i64),
