@@ -54,6 +54,7 @@ static const struct verb verbs[] = {
 	{ "ps", cmd_ps, "[OPTIONS]", "List containers",
 	  "  -a, --all               show all containers (default: running ones)\n"
 	  "  -q, --quiet             only show ids\n"
+	  "      --no-trunc          show whole ids and commands\n"
 	  "      --json              print the daemon's JSON\n" },
 	{ "inspect", cmd_inspect, "[OPTIONS] CTR...", "Show everything about containers as JSON",
 	  "  -f, --format FIELD      print only FIELD (\"pid\", \"config.hostname\", \"{{.State}}\")\n" },

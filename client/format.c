@@ -47,31 +47,26 @@ format_ago(const char *t, int64_t now_ns)
 }
 
 char *
-format_status(json_t *ctr, int64_t now_ns)
+format_status(const struct ps_status *st, int64_t now_ns)
 {
-	const char *state = json_string_value(json_object_get(ctr, "state"));
+	const char *state = st->state;
 	int64_t ns;
 
 	if (state != NULL && (strcmp(state, "running") == 0 || strcmp(state, "paused") == 0)) {
-		const char *started = json_string_value(json_object_get(ctr, "started_at"));
 		const char *paused = strcmp(state, "paused") == 0 ? " (Paused)" : "";
-		if (started == NULL || time_parse_rfc3339(started, &ns) < 0)
+		if (st->started_at == NULL || time_parse_rfc3339(st->started_at, &ns) < 0)
 			return xasprintf("Up%s", paused);
 		_cleanup_free_ char *d = format_duration(now_ns - ns);
 		return xasprintf("Up %s%s", d, paused);
 	}
 	if (state != NULL && strcmp(state, "restarting") == 0) {
-		json_t *code = json_object_get(ctr, "exit_code");
-		_cleanup_free_ char *ago =
-			format_ago(json_string_value(json_object_get(ctr, "finished_at")), now_ns);
-		return xasprintf("Restarting (%lld) %s", (long long)json_integer_value(code), ago);
+		_cleanup_free_ char *ago = format_ago(st->finished_at, now_ns);
+		return xasprintf("Restarting (%lld) %s", st->exit_code, ago);
 	}
 	if (state != NULL && strcmp(state, "exited") == 0) {
-		json_t *code = json_object_get(ctr, "exit_code");
-		_cleanup_free_ char *ago =
-			format_ago(json_string_value(json_object_get(ctr, "finished_at")), now_ns);
-		return xasprintf("Exited (%lld) %s%s", (long long)json_integer_value(code), ago,
-				 json_is_true(json_object_get(ctr, "oom_killed")) ? " (OOM)" : "");
+		_cleanup_free_ char *ago = format_ago(st->finished_at, now_ns);
+		return xasprintf("Exited (%lld) %s%s", st->exit_code, ago,
+				 st->oom_killed ? " (OOM)" : "");
 	}
 	return xstrdup("Created");
 }

@@ -265,6 +265,12 @@ start_timing_to_json(json_t *o, const struct start_times *t)
 	json_object_set_new(o, "start_timing_us", steps);
 }
 
+bool
+container_listed(const struct container *ctr, bool all)
+{
+	return all || ctr->state == CTR_RUNNING || ctr->restart_timer != NULL;
+}
+
 json_t *
 container_to_json(const struct container *ctr, bool full)
 {

@@ -139,4 +139,7 @@ const char *container_state_name(enum ctr_state state);
 /* "paused" for a paused container, else its state's name. */
 const char *container_status(const struct container *ctr);
 
+/* Whether ps lists it: all, or only running ones (and those waiting to restart). */
+bool container_listed(const struct container *ctr, bool all);
+
 #endif

@@ -187,6 +187,18 @@ conn_reply_fds(struct conn *c, json_t *id, json_t *result, const int *fds, size_
 }
 
 void
+conn_reply_text(struct conn *c, json_t *id, char *result, size_t result_len)
+{
+	size_t len;
+
+	if (id != NULL) {
+		char *line = rpc_encode_result_text(id, result, result_len, &len);
+		conn_send(c, line, len, NULL, 0);
+	}
+	free(result);
+}
+
+void
 conn_reply(struct conn *c, json_t *id, json_t *result)
 {
 	conn_reply_fds(c, id, result, NULL, 0);

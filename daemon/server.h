@@ -41,6 +41,8 @@ void server_close_all(struct ctrd *d);
  * are closed here. A NULL id means the request was a notification: nothing is sent.
  */
 void conn_reply(struct conn *c, json_t *id, json_t *result);
+/* A result that is JSON text already (psrows.c); takes result. */
+void conn_reply_text(struct conn *c, json_t *id, char *result, size_t result_len);
 void conn_reply_fds(struct conn *c, json_t *id, json_t *result, const int *fds, size_t nfds);
 void conn_error(struct conn *c, json_t *id, const struct ctr_error *err);
 void conn_notify(struct conn *c, const char *method, json_t *params);

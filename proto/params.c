@@ -94,8 +94,15 @@ static const struct param_spec exec_params[] = {
 	P_END,
 };
 
+const char *const params_ps_fields[] = {
+	"id",	       "short_id",   "name",	   "state",	  "pid",       "image",
+	"command",     "created",    "started_at", "finished_at", "exit_code", "signal",
+	"signal_name", "oom_killed", "error",	   NULL,
+};
+
 static const struct param_spec ps_params[] = {
 	{ "all", PARAM_BOOL },
+	{ "fields", PARAM_STRINGS, PARAM_NONEMPTY, .max_items = 64, .choices = params_ps_fields },
 	P_END,
 };
 

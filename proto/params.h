@@ -47,6 +47,9 @@ struct param_spec {
 /* The params schema of method (a NULL-name-terminated array), or NULL if there is no such method. */
 const struct param_spec *params_schema(const char *method);
 
+/* The fields ps can list as rows (ps's "fields"), NULL-terminated. */
+extern const char *const params_ps_fields[];
+
 /* Names of all methods, NULL-terminated. */
 extern const char *const params_methods[];
 

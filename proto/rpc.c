@@ -158,6 +158,28 @@ rpc_encode_result(json_t *id, json_t *result, size_t *len)
 }
 
 char *
+rpc_encode_result_text(json_t *id, const char *result, size_t result_len, size_t *len)
+{
+	_cleanup_free_ char *id_text = json_dumps(id ? id : json_null(), JSON_ENCODE_ANY);
+	static const char head[] = "{\"jsonrpc\":\"2.0\",\"id\":";
+	static const char mid[] = ",\"result\":";
+
+	if (id_text == NULL)
+		abort(); /* only fails on allocation */
+	size_t id_len = strlen(id_text);
+	size_t n = sizeof(head) - 1 + id_len + sizeof(mid) - 1 + result_len + 1;
+	char *s = xmalloc(n + 1), *o = s;
+	o = mempcpy(o, head, sizeof(head) - 1);
+	o = mempcpy(o, id_text, id_len);
+	o = mempcpy(o, mid, sizeof(mid) - 1);
+	o = mempcpy(o, result, result_len);
+	*o++ = '}';
+	*o = '\0';
+	*len = n;
+	return s;
+}
+
+char *
 rpc_encode_error(json_t *id, int code, const char *message, json_t *data, size_t *len)
 {
 	json_t *obj = envelope();

@@ -46,6 +46,8 @@ void rpc_msg_clear(struct rpc_msg *msg);
 char *rpc_encode_request(json_int_t id, const char *method, json_t *params, size_t *len);
 char *rpc_encode_notification(const char *method, json_t *params, size_t *len);
 char *rpc_encode_result(json_t *id, json_t *result, size_t *len);
+/* The same for a result that is JSON text already (result_len bytes, not checked). */
+char *rpc_encode_result_text(json_t *id, const char *result, size_t result_len, size_t *len);
 char *rpc_encode_error(json_t *id, int code, const char *message, json_t *data, size_t *len);
 
 /* The JSON-RPC error for err: code, message, and data {errno, errno_name, exit_code}. */

@@ -221,6 +221,13 @@ print([c["pid"] for c in json.load(sys.stdin) if c["name"] == "init-check"][0])'
 	[[ "$output" == *"${id:0:12}"*chatty*"Up "* ]]
 	run "$CTRCTL" ps -q
 	[[ "$output" == *"${id:0:12}"* ]]
+	[[ "$output" != *"${id:0:13}"* ]]
+	run "$CTRCTL" ps -q --no-trunc
+	[[ "$output" == *"$id"* ]]
+	run "$CTRCTL" ps --no-trunc
+	[[ "$output" == *"$id"*chatty*'"sh -c echo to-out; echo to-err >&2; exec sleep 1000"'* ]]
+	run "$CTRCTL" ps
+	[[ "$output" == *'"sh -c echo to-out; echo to-er…"'* ]]
 	wait_until 10 eval '[ -n "$("$CTRCTL" logs chatty 2>&1)" ]'
 	"$CTRCTL" logs chatty >"$T/out" 2>"$T/err"
 	[ "$(cat "$T/out")" = to-out ]

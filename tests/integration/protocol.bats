@@ -72,6 +72,44 @@ EOF
 	[[ "$output" == *'"result":{"id":"'* ]]
 }
 
+@test "ps with fields lists rows of exactly the short form's values" {
+	"$CTRCTL" run -d --name rows-up --rootfs "$ROOTFS" sleep 1000 >/dev/null
+	"$CTRCTL" run -d --name rows-down --rootfs "$ROOTFS" sh -c 'exit 3' >/dev/null
+	wait_until 10 eval '"$CTRCTL" ps -a | grep -q "rows-down.*Exited (3)"'
+	fields='["id","short_id","name","state","pid","image","command","created","started_at","finished_at","exit_code","signal","signal_name","oom_killed","error"]'
+	objects=$(rpc '{"jsonrpc":"2.0","id":1,"method":"ps","params":{"all":true}}')
+	rows=$(rpc "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ps\",\"params\":{\"all\":true,\"fields\":$fields}}")
+	python3 - "$objects" "$rows" <<'PY'
+import json, sys
+objs = json.loads(sys.argv[1])["result"]["containers"]
+res = json.loads(sys.argv[2])["result"]
+fields = res["fields"]
+assert len(res["rows"]) == len(objs) >= 2, (len(res["rows"]), len(objs))
+names = set()
+for o, row in zip(objs, res["rows"]):
+    assert len(row) == len(fields)
+    for f, v in zip(fields, row):
+        want = o["id"][:12] if f == "short_id" else o.get(f)
+        assert v == want, (o["name"], f, v, want)
+    names.add(o["name"])
+assert {"rows-up", "rows-down"} <= names, names
+PY
+	# Without all, only running ones; one field gives one-item rows.
+	run rpc '{"jsonrpc":"2.0","id":3,"method":"ps","params":{"fields":["name"]}}'
+	[[ "$output" == *'["rows-up"]'* ]]
+	[[ "$output" != *rows-down* ]]
+	"$CTRCTL" rm -f rows-up rows-down >/dev/null
+}
+
+@test "ps rejects fields that do not exist, and an empty list" {
+	run rpc '{"jsonrpc":"2.0","id":1,"method":"ps","params":{"fields":["name","nope"]}}'
+	[[ "$output" == *'"code":-32602,"message":"params.fields[1]: \"nope\" is not one of the allowed values"'* ]]
+	run rpc '{"jsonrpc":"2.0","id":1,"method":"ps","params":{"fields":[]}}'
+	[[ "$output" == *'"code":-32602,"message":"params.fields: must not be empty"'* ]]
+	run rpc '{"jsonrpc":"2.0","id":1,"method":"ps","params":{"fields":"name"}}'
+	[[ "$output" == *'"code":-32602'* ]]
+}
+
 @test "wait over a half-closed socket still gets its reply" {
 	"$CTRCTL" run -d --name halfclose --rootfs "$ROOTFS" sh -c 'sleep 0.5; exit 9'
 	# socat shuts down its write side after the request; the reply comes later.

@@ -168,6 +168,8 @@ static void
 test_valid_examples(void **state)
 {
 	VALID("ps", "{\"all\":true}");
+	VALID("ps", "{\"fields\":[\"id\"]}");
+	VALID("ps", "{\"all\":false,\"fields\":[\"short_id\",\"name\",\"command\",\"id\"]}");
 	VALID("inspect", "{\"id\":\"a1b2c3\"}");
 	VALID("stop", "{\"id\":\"web\",\"timeout\":0,\"signal\":\"SIGINT\"}");
 	VALID("stop", "{\"id\":\"web\",\"timeout\":86400,\"signal\":15}");
@@ -221,6 +223,11 @@ test_wrong_types(void **state)
 	/* bool */
 	INVALID("ps", "{\"all\":\"yes\"}", "params.all", "expected true or false");
 	INVALID("ps", "{\"all\":1}", "params.all", "expected true or false");
+	INVALID("ps", "{\"fields\":[]}", "params.fields", "must not be empty");
+	INVALID("ps", "{\"fields\":\"id\"}", "params.fields", "expected an array");
+	INVALID("ps", "{\"fields\":[\"id\",\"bogus\"]}", "params.fields[1]",
+		"not one of the allowed values");
+	INVALID("ps", "{\"fields\":[\"id\",7]}", "params.fields[1]", "expected a string");
 	INVALID("ps", "{\"all\":null}", "params.all", "expected true or false");
 	/* array of strings */
 	INVALID("run", "{\"command\":\"ls\"}", "params.command", "expected an array");

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ps with "fields": each container as an array of the named fields' values,
+ * in the order asked. It is the compact form of the container object's short
+ * form (the same values, nulls where a field does not apply): no object per
+ * container for a client to decode, and only the columns it shows.
+ */
+#ifndef CTRD_PSROWS_H
+#define CTRD_PSROWS_H
+
+#include <jansson.h>
+
+#include "container.h"
+
+/*
+ * ps's result for fields (an array of names) as JSON text, {"fields": [...],
+ * "rows": [[...], ...]}: one row per container ps lists (container_listed).
+ * Written straight to text, not built as a jansson tree: with a thousand
+ * containers that is a tenth of the work. NULL with err for a name that is
+ * no field.
+ */
+char *psrows_build(struct ctrd *d, bool all, json_t *fields, size_t *len, struct ctr_error *err);
+
+#endif
