@@ -392,8 +392,39 @@ cgroup_destroy(struct cgroups *cg, const char *id, struct ctr_error *err)
 	return ret;
 }
 
+/*
+ * Binds the container's own group of hierarchy i, read-only, on where (the
+ * directory name under dir): what a new mount of the hierarchy shows in the
+ * container's cgroup namespace, for a tenth of the time (a v1 mount looks
+ * the hierarchy up and builds a superblock view: ~200 us, eight times a
+ * start). -1 to fall back to a new mount (a group we did not make), -2 with
+ * errno if the bind is there and writable.
+ */
+static int
+bind_group(const struct cgroups *cg, size_t i, const char *id, int dir, const char *name,
+	   const char *where)
+{
+	if (id == NULL)
+		return -1;
+	_cleanup_free_ char *src = group_dir(cg, i, id);
+	if (mount(src, where, NULL, MS_BIND, NULL) < 0)
+		return -1;
+	/* The new mount, not the directory it covers: open it by name again. */
+	_cleanup_close_ int top = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	char path[FD_PATH_MAX];
+	if (top >= 0) {
+		fd_path(top, path);
+		if (mount(NULL, path, NULL,
+			  MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			  NULL) == 0)
+			return 0;
+	}
+	/* Never leave it writable: take it away and mount the hierarchy instead. */
+	return umount2(where, MNT_DETACH) < 0 ? -2 : -1;
+}
+
 int
-cgroup_mount_inside(const struct cgroups *cg, int rootfd, struct ctr_error *err)
+cgroup_mount_inside(const struct cgroups *cg, const char *id, int rootfd, struct ctr_error *err)
 {
 	unsigned long ro = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
 	char target[FD_PATH_MAX];
@@ -427,6 +458,11 @@ cgroup_mount_inside(const struct cgroups *cg, int rootfd, struct ctr_error *err)
 		if (sub < 0)
 			return ctr_error_sys(err, errno, "open " CGROUP_ROOT "/%s", name);
 		fd_path(sub, where);
+		int b = bind_group(cg, i, id, dir, name, where);
+		if (b == 0)
+			continue;
+		if (b == -2)
+			return ctr_error_sys(err, errno, "undo the bind of cgroup %s", name);
 		int r = cg->h[i].unified
 				? mount("cgroup2", where, "cgroup2", ro, NULL)
 				: mount("cgroup", where, "cgroup", ro, cg->h[i].controllers);

@@ -88,8 +88,11 @@ int cgroup_freeze(struct cgroups *cg, const char *id, bool frozen, struct ctr_er
 int cgroup_join(const int *procs, struct ctr_error *err);
 /*
  * In the container's mount namespace, after it has its own cgroup namespace:
- * the cgroup file systems, read-only, at /sys/fs/cgroup under rootfd.
+ * the cgroup file systems, read-only, at /sys/fs/cgroup under rootfd. With
+ * v1, each hierarchy is the container's group id bound there (a new mount
+ * of the hierarchy if that fails, or without id).
  */
-int cgroup_mount_inside(const struct cgroups *cg, int rootfd, struct ctr_error *err);
+int
+cgroup_mount_inside(const struct cgroups *cg, const char *id, int rootfd, struct ctr_error *err);
 
 #endif

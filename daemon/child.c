@@ -400,6 +400,7 @@ setup_container(const struct child_args *a, const char *hostname, struct ctr_err
 
 	struct mounts_config mc = {
 		.cgroups = &ctr->d->cgroups,
+		.cgroup_id = ctr->id,
 		.spec = &ctr->spec,
 		.rootfs = ctr->image_rootfs ? merged : ctr->spec.rootfs,
 		.lower = ctr->image_rootfs ? (userns ? lower : ctr->image_rootfs) : NULL,

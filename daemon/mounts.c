@@ -402,7 +402,7 @@ mounts_setup(const struct mounts_config *mc, struct ctr_error *err)
 
 	if (setup_proc(rootfd, err) < 0 || setup_dev(rootfd, err) < 0 ||
 	    setup_sys(rootfd, mc->new_netns, err) < 0 || mask_paths(rootfd, err) < 0 ||
-	    cgroup_mount_inside(mc->cgroups, rootfd, err) < 0)
+	    cgroup_mount_inside(mc->cgroups, mc->cgroup_id, rootfd, err) < 0)
 		return -1;
 	for (size_t i = 0; i < spec->nmounts; i++)
 		if (setup_volume(rootfd, &spec->mounts[i], err) < 0)

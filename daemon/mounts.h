@@ -15,6 +15,7 @@ struct cgroups;
 
 struct mounts_config {
 	const struct cgroups *cgroups; /* mounted read-only at /sys/fs/cgroup */
+	const char *cgroup_id;	       /* the container's group in each (cgroup_create) */
 	const struct ctr_spec *spec;
 	const char *rootfs;  /* host path of the root directory (the overlay's mount point) */
 	const char *lower;   /* an image's tree: overlay it with upper and work at rootfs */
