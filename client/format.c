@@ -6,36 +6,6 @@
 #include "format.h"
 
 char *
-format_duration(int64_t ns)
-{
-	int64_t s = ns / 1000000000;
-	int64_t m = s / 60, h = s / 3600, d = h / 24;
-
-	/* The thresholds of docker's units.HumanDuration. */
-	if (s < 1)
-		return xstrdup("Less than a second");
-	if (s == 1)
-		return xstrdup("1 second");
-	if (s < 60)
-		return xasprintf("%lld seconds", (long long)s);
-	if (m == 1)
-		return xstrdup("About a minute");
-	if (m < 60)
-		return xasprintf("%lld minutes", (long long)m);
-	if (h == 1)
-		return xstrdup("About an hour");
-	if (h < 48)
-		return xasprintf("%lld hours", (long long)h);
-	if (d < 14)
-		return xasprintf("%lld days", (long long)d);
-	if (d < 60)
-		return xasprintf("%lld weeks", (long long)(d / 7));
-	if (d < 365 * 2)
-		return xasprintf("%lld months", (long long)(d / 30));
-	return xasprintf("%lld years", (long long)(d / 365));
-}
-
-char *
 format_ago(const char *t, int64_t now_ns)
 {
 	int64_t ns;
@@ -44,31 +14,6 @@ format_ago(const char *t, int64_t now_ns)
 		return xstrdup("");
 	_cleanup_free_ char *d = format_duration(now_ns - ns);
 	return xasprintf("%s ago", d);
-}
-
-char *
-format_status(const struct ps_status *st, int64_t now_ns)
-{
-	const char *state = st->state;
-	int64_t ns;
-
-	if (state != NULL && (strcmp(state, "running") == 0 || strcmp(state, "paused") == 0)) {
-		const char *paused = strcmp(state, "paused") == 0 ? " (Paused)" : "";
-		if (st->started_at == NULL || time_parse_rfc3339(st->started_at, &ns) < 0)
-			return xasprintf("Up%s", paused);
-		_cleanup_free_ char *d = format_duration(now_ns - ns);
-		return xasprintf("Up %s%s", d, paused);
-	}
-	if (state != NULL && strcmp(state, "restarting") == 0) {
-		_cleanup_free_ char *ago = format_ago(st->finished_at, now_ns);
-		return xasprintf("Restarting (%lld) %s", st->exit_code, ago);
-	}
-	if (state != NULL && strcmp(state, "exited") == 0) {
-		_cleanup_free_ char *ago = format_ago(st->finished_at, now_ns);
-		return xasprintf("Exited (%lld) %s%s", st->exit_code, ago,
-				 st->oom_killed ? " (OOM)" : "");
-	}
-	return xstrdup("Created");
 }
 
 char *

@@ -7,19 +7,8 @@
 
 #include "util.h"
 
-/* "5 seconds", "About a minute", "3 hours", ... for a duration in ns. */
-char *format_duration(int64_t ns);
 /* "5 seconds ago" for an RFC 3339 time, relative to now_ns; "" if t is NULL. */
 char *format_ago(const char *rfc3339, int64_t now_ns);
-/* "Up 5 seconds", "Exited (0) 3 minutes ago", "Created" for a container object. */
-/* What a container's STATUS column is made of (ps's fields of the same names). */
-struct ps_status {
-	const char *state, *started_at, *finished_at;
-	long long exit_code;
-	bool oom_killed;
-};
-
-char *format_status(const struct ps_status *st, int64_t now_ns);
 /* The command's words joined by spaces, in double quotes, cut to max bytes with an ellipsis. */
 char *format_command(json_t *argv, size_t max);
 /* A size in bytes as docker prints it: three significant digits, decimal units ("4.13MB"). */

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "logs.h"
 #include "monitor.h"
+#include "psrows.h"
 #include "server.h"
 #include "spawn.h"
 
@@ -274,8 +275,9 @@ container_listed(const struct container *ctr, bool all)
 json_t *
 container_to_json(const struct container *ctr, bool full)
 {
-	json_t *o = json_pack("{s:s,s:s,s:s}", "id", ctr->id, "name", ctr->name, "state",
-			      container_status(ctr));
+	_cleanup_free_ char *status = psrows_status(ctr, time_now_ns());
+	json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "id", ctr->id, "name", ctr->name, "state",
+			      container_status(ctr), "status", status);
 
 	/* Only a pid we hold a pidfd for: a recorded one we could not verify may be anyone's. */
 	json_object_set_new(o, "pid",
@@ -325,6 +327,8 @@ container_save(struct container *ctr, struct ctr_error *err)
 {
 	json_t *o = container_to_json(ctr, false);
 
+	/* Words for a reader at the time of a reply, not state. */
+	json_object_del(o, "status");
 	json_object_set_new(o, "version", json_integer(1));
 	json_object_set_new(o, "paused", json_boolean(ctr->paused));
 	json_object_set_new(o, "restart_count", json_integer(ctr->restart_count));

@@ -10,6 +10,30 @@
 
 typedef void field_fn(struct jsonw *w, const struct container *ctr);
 
+/* Now, for the status of every row of one listing. */
+static int64_t listing_now;
+
+char *
+psrows_status(const struct container *ctr, int64_t now_ns)
+{
+	const char *state = container_status(ctr);
+
+	if (ctr->state == CTR_RUNNING) {
+		const char *paused = ctr->paused ? " (Paused)" : "";
+		if (ctr->started_at == 0)
+			return xasprintf("Up%s", paused);
+		_cleanup_free_ char *d = format_duration(now_ns - ctr->started_at);
+		return xasprintf("Up %s%s", d, paused);
+	}
+	if (ctr->state == CTR_EXITED) {
+		_cleanup_free_ char *d = format_duration(now_ns - ctr->exit.finished_at);
+		return xasprintf("%s (%d) %s ago%s",
+				 strcmp(state, "restarting") == 0 ? "Restarting" : "Exited",
+				 ctr->exit.exit_code, d, ctr->exit.oom_killed ? " (OOM)" : "");
+	}
+	return xstrdup("Created");
+}
+
 static void
 f_id(struct jsonw *w, const struct container *ctr)
 {
@@ -37,6 +61,14 @@ static void
 f_state(struct jsonw *w, const struct container *ctr)
 {
 	jsonw_string(w, container_status(ctr));
+}
+
+static void
+f_status(struct jsonw *w, const struct container *ctr)
+{
+	_cleanup_free_ char *status = psrows_status(ctr, listing_now);
+
+	jsonw_string(w, status);
 }
 
 static void
@@ -143,6 +175,7 @@ static const struct {
 	{ "short_id", f_short_id },
 	{ "name", f_name },
 	{ "state", f_state },
+	{ "status", f_status },
 	{ "pid", f_pid },
 	{ "image", f_image },
 	{ "command", f_command },
@@ -185,6 +218,7 @@ psrows_build(struct ctrd *d, bool all, json_t *names, size_t *len, struct ctr_er
 	}
 	if (names_text == NULL)
 		abort(); /* only fails on allocation */
+	listing_now = time_now_ns();
 	jsonw_raw(&w, "{\"fields\":", 10);
 	jsonw_raw(&w, names_text, strlen(names_text));
 	jsonw_raw(&w, ",\"rows\":[", 9);

@@ -21,4 +21,11 @@
  */
 char *psrows_build(struct ctrd *d, bool all, json_t *fields, size_t *len, struct ctr_error *err);
 
+/*
+ * The container's status as docker words it, at now_ns: "Up 5 seconds",
+ * "Up 2 hours (Paused)", "Exited (0) 3 minutes ago", "Exited (137) 1 second
+ * ago (OOM)", "Restarting (1) 4 seconds ago", "Created".
+ */
+char *psrows_status(const struct container *ctr, int64_t now_ns);
+
 #endif

@@ -106,6 +106,8 @@ char *time_format_rfc3339(int64_t ns);
 size_t time_format_rfc3339_buf(int64_t ns, char buf[static TIME_RFC3339_MAX]);
 /* Parses what time_format_rfc3339 writes, with 0-9 fractional digits; -1 on error. */
 int time_parse_rfc3339(const char *s, int64_t *ns);
+/* "5 seconds", "About a minute", "3 hours", ... for a duration in ns (docker's HumanDuration). */
+char *format_duration(int64_t ns);
 
 /* Strict decimal parsing: the whole string, no sign for unsigned, no overflow. */
 int parse_u64(const char *s, uint64_t *out);

@@ -95,9 +95,9 @@ static const struct param_spec exec_params[] = {
 };
 
 const char *const params_ps_fields[] = {
-	"id",	       "short_id",   "name",	   "state",	  "pid",       "image",
-	"command",     "created",    "started_at", "finished_at", "exit_code", "signal",
-	"signal_name", "oom_killed", "error",	   NULL,
+	"id",	  "short_id",	 "name",       "state",	     "status",	    "pid",
+	"image",  "command",	 "created",    "started_at", "finished_at", "exit_code",
+	"signal", "signal_name", "oom_killed", "error",	     NULL,
 };
 
 static const struct param_spec ps_params[] = {

@@ -124,6 +124,36 @@ time_mono_ns(void)
 	return clock_ns(CLOCK_MONOTONIC);
 }
 
+char *
+format_duration(int64_t ns)
+{
+	int64_t s = ns / 1000000000;
+	int64_t m = s / 60, h = s / 3600, d = h / 24;
+
+	/* The thresholds of docker's units.HumanDuration. */
+	if (s < 1)
+		return xstrdup("Less than a second");
+	if (s == 1)
+		return xstrdup("1 second");
+	if (s < 60)
+		return xasprintf("%lld seconds", (long long)s);
+	if (m == 1)
+		return xstrdup("About a minute");
+	if (m < 60)
+		return xasprintf("%lld minutes", (long long)m);
+	if (h == 1)
+		return xstrdup("About an hour");
+	if (h < 48)
+		return xasprintf("%lld hours", (long long)h);
+	if (d < 14)
+		return xasprintf("%lld days", (long long)d);
+	if (d < 60)
+		return xasprintf("%lld weeks", (long long)(d / 7));
+	if (d < 365 * 2)
+		return xasprintf("%lld months", (long long)(d / 30));
+	return xasprintf("%lld years", (long long)(d / 365));
+}
+
 /* Writes n as exactly width digits. */
 static char *
 put_digits(char *o, long n, int width)

@@ -193,6 +193,40 @@ test_unknown_field(void **state)
 	ctr_error_clear(&err);
 }
 
+static void
+test_status(void **state)
+{
+	struct ctrd d = { 0 };
+	const int64_t s = 1000000000;
+
+	fill(&d);
+	struct container *run = TAILQ_FIRST(&d.containers);
+	struct container *paused = TAILQ_NEXT(run, entry);
+	struct container *dead = TAILQ_NEXT(paused, entry);
+	struct container *failed = TAILQ_NEXT(dead, entry);
+	struct container *created = TAILQ_NEXT(failed, entry);
+	struct {
+		const struct container *ctr;
+		int64_t now;
+		const char *want;
+	} cases[] = {
+		{ run, run->started_at + 5 * s, "Up 5 seconds" },
+		{ run, run->started_at + 90 * s, "About a minute" },
+		{ paused, 0, "Up (Paused)" },
+		{ dead, dead->exit.finished_at + 3 * 60 * s, "Exited (137) 3 minutes ago (OOM)" },
+		{ failed, failed->exit.finished_at, "Exited (127) Less than a second ago" },
+		{ created, 0, "Created" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *got = psrows_status(cases[i].ctr, cases[i].now);
+		if (strstr(got, cases[i].want) == NULL)
+			fail_msg("%s: \"%s\", expected \"%s\"", cases[i].ctr->name, got,
+				 cases[i].want);
+		free(got);
+	}
+	empty(&d);
+}
+
 int
 main(void)
 {
@@ -200,6 +234,7 @@ main(void)
 		cmocka_unit_test(test_rows_match_objects),
 		cmocka_unit_test(test_only_listed),
 		cmocka_unit_test(test_unknown_field),
+		cmocka_unit_test(test_status),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

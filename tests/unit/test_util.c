@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <stdarg.h>
@@ -297,6 +298,31 @@ test_time_against_libc(void **state)
 	/* A leap second is the next second, as timegm() counts it. */
 	assert_int_equal(time_parse_rfc3339("2016-12-31T23:59:60Z", &ns), 0);
 	assert_int_equal(ns, 1483228800LL * 1000000000);
+}
+
+/* docker's units.HumanDuration thresholds, which ctrctl ps and images show. */
+static void
+test_format_duration(void **state)
+{
+	const int64_t s = 1000000000;
+	static const struct {
+		int64_t secs;
+		const char *want;
+	} cases[] = {
+		{ 0, "Less than a second" }, { 1, "1 second" },
+		{ 59, "59 seconds" },	     { 60, "About a minute" },
+		{ 119, "About a minute" },   { 120, "2 minutes" },
+		{ 3599, "59 minutes" },	     { 3600, "About an hour" },
+		{ 7200, "2 hours" },	     { 47 * 3600, "47 hours" },
+		{ 48 * 3600, "2 days" },     { 13 * 86400, "13 days" },
+		{ 14 * 86400, "2 weeks" },   { 60 * 86400, "2 months" },
+		{ 730 * 86400, "2 years" },  { -5, "Less than a second" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *got = format_duration(cases[i].secs * s);
+		assert_string_equal(got, cases[i].want);
+		free(got);
+	}
 }
 
 static void
@@ -788,6 +814,7 @@ main(void)
 		cmocka_unit_test(test_time_round_trip),
 		cmocka_unit_test(test_time_round_trip_last_second_before_epoch),
 		cmocka_unit_test(test_time_against_libc),
+		cmocka_unit_test(test_format_duration),
 		cmocka_unit_test(test_time_clocks),
 		cmocka_unit_test(test_parse_u64),
 		cmocka_unit_test(test_parse_i64),
