@@ -158,6 +158,8 @@ trap 'exit 130' INT TERM
 	[ $HAVE_RUNC -eq 0 ] || echo "runc: $(runc --version | head -1)"
 	echo "hyperfine: $(hyperfine --version)"
 	echo "settings: BENCH_N=$BENCH_N BENCH_ROUNDS=$BENCH_ROUNDS BENCH_WARMUP=$BENCH_WARMUP BENCH_COUNTS='$BENCH_COUNTS' BENCH_PAR=$BENCH_PAR"
+	# What a start is made of costs this much here (tests/bench/costs.c).
+	[ -z "${COSTS:-}" ] || "$COSTS" || die "tests/bench/costs failed"
 } >"$RES/machine.txt"
 
 # One root file system for everyone; the bundle points at it by absolute path.
