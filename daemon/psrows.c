@@ -198,6 +198,75 @@ field_lookup(const char *name)
 	return NULL;
 }
 
+static bool
+exited(const struct container *ctr)
+{
+	return ctr->state == CTR_EXITED;
+}
+
+static bool
+named_signal(const struct container *ctr)
+{
+	return exited(ctr) && ctr->exit.signal && signal_name(ctr->exit.signal) != NULL;
+}
+
+static bool
+has_error(const struct container *ctr)
+{
+	return ctr->error != NULL;
+}
+
+/* The container object's short form (container_to_json), member by member. */
+static const struct {
+	const char *key; /* a JSON string, quoted, with its colon */
+	field_fn *fn;
+	bool (*shown)(const struct container *ctr); /* NULL: always */
+} short_form[] = {
+	{ "\"id\":", f_id, NULL },
+	{ "\"name\":", f_name, NULL },
+	{ "\"state\":", f_state, NULL },
+	{ "\"status\":", f_status, NULL },
+	{ "\"pid\":", f_pid, NULL },
+	{ "\"image\":", f_image, NULL },
+	{ "\"command\":", f_command, NULL },
+	{ "\"created\":", f_created, NULL },
+	{ "\"started_at\":", f_started_at, NULL },
+	{ "\"exit_code\":", f_exit_code, exited },
+	{ "\"oom_killed\":", f_oom_killed, exited },
+	{ "\"finished_at\":", f_finished_at, exited },
+	{ "\"signal\":", f_signal, exited },
+	{ "\"signal_name\":", f_signal_name, named_signal },
+	{ "\"error\":", f_error, has_error },
+};
+
+char *
+psrows_objects(struct ctrd *d, bool all, size_t *len)
+{
+	struct jsonw w = { 0 };
+	struct container *ctr;
+	bool first = true;
+
+	listing_now = time_now_ns();
+	jsonw_raw(&w, "{\"containers\":[", 15);
+	TAILQ_FOREACH(ctr, &d->containers, entry) {
+		if (!container_listed(ctr, all))
+			continue;
+		jsonw_raw(&w, first ? "{" : ",{", first ? 1 : 2);
+		first = false;
+		for (size_t i = 0; i < ARRAY_SIZE(short_form); i++) {
+			if (short_form[i].shown != NULL && !short_form[i].shown(ctr))
+				continue;
+			if (i > 0)
+				jsonw_char(&w, ',');
+			jsonw_raw(&w, short_form[i].key, strlen(short_form[i].key));
+			short_form[i].fn(&w, ctr);
+		}
+		jsonw_char(&w, '}');
+	}
+	jsonw_raw(&w, "]}", 2);
+	return jsonw_steal(&w, len);
+}
+
 char *
 psrows_build(struct ctrd *d, bool all, json_t *names, size_t *len, struct ctr_error *err)
 {

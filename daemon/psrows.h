@@ -22,6 +22,13 @@
 char *psrows_build(struct ctrd *d, bool all, json_t *fields, size_t *len, struct ctr_error *err);
 
 /*
+ * ps's result without fields, {"containers": [...]}: each container object
+ * in its short form, the same members as container_to_json(ctr, false)
+ * gives, written straight to text.
+ */
+char *psrows_objects(struct ctrd *d, bool all, size_t *len);
+
+/*
  * The container's status as docker words it, at now_ns: "Up 5 seconds",
  * "Up 2 hours (Paused)", "Exited (0) 3 minutes ago", "Exited (137) 1 second
  * ago (OOM)", "Restarting (1) 4 seconds ago", "Created".

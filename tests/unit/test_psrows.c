@@ -162,6 +162,41 @@ test_rows_match_objects(void **state)
 	empty(&d);
 }
 
+/* Without fields: the objects are container_to_json's, member for member. */
+static void
+test_objects_match(void **state)
+{
+	struct ctrd d = { 0 };
+	size_t len;
+
+	fill(&d);
+	char *text = psrows_objects(&d, true, &len);
+	json_error_t jerr;
+	json_auto_t *v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (v == NULL)
+		fail_msg("not JSON: %s (%s)", text, jerr.text);
+	free(text);
+	json_t *list = json_object_get(v, "containers");
+	assert_int_equal(json_array_size(list), 5);
+	size_t i = 0;
+	struct container *ctr;
+	TAILQ_FOREACH(ctr, &d.containers, entry) {
+		json_auto_t *want = container_to_json(ctr, false);
+		json_t *got = json_array_get(list, i++);
+		if (!json_equal(want, got)) {
+			char *w = json_dumps(want, JSON_SORT_KEYS);
+			char *g = json_dumps(got, JSON_SORT_KEYS);
+			fail_msg("%s:\n want %s\n  got %s", ctr->name, w, g);
+		}
+	}
+	/* Only running ones without all. */
+	text = psrows_objects(&d, false, &len);
+	json_auto_t *running = json_loadb(text, len, 0, &jerr);
+	free(text);
+	assert_int_equal(json_array_size(json_object_get(running, "containers")), 2);
+	empty(&d);
+}
+
 static void
 test_only_listed(void **state)
 {
@@ -232,6 +267,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rows_match_objects),
+		cmocka_unit_test(test_objects_match),
 		cmocka_unit_test(test_only_listed),
 		cmocka_unit_test(test_unknown_field),
 		cmocka_unit_test(test_status),
