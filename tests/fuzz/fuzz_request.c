@@ -12,6 +12,9 @@
  *      through rpc_parse, params_schema and params_validate, and the reply the
  *      daemon would send (rpc_encode_result or rpc_encode_ctr_error) must be
  *      one line that reads back as what was sent;
+ *      every string in the params, written by jsonw (ps's text writer) and
+ *      wrapped by rpc_encode_result_text, reads back as itself, and a
+ *      "since" that time_parse_rfc3339 takes formats back to the same time;
  *   2. in chunks, with a limit that may be small and with fds sent by
  *      SCM_RIGHTS on some chunks (now and then more than a message may carry),
  *      the sizes, limit and fds drawn from a hash of the input so the corpus
@@ -31,6 +34,7 @@
 #include <sys/socket.h>
 
 #include "frame.h"
+#include "jsonw.h"
 #include "params.h"
 #include "rpc.h"
 
@@ -208,6 +212,62 @@ check_result_reply(json_t *id, const char *method, json_t *params)
 
 static void check_validated(const struct param_spec *spec, json_t *obj);
 
+/* jsonw_string writes v's text (up to a NUL, as C strings end) so that it reads back as itself. */
+static void
+check_written(json_t *id, json_t *v)
+{
+	size_t i;
+	const char *key;
+	json_t *item;
+
+	if (json_is_object(v)) {
+		json_object_foreach(v, key, item) {
+			check_written(id, item);
+		}
+		return;
+	}
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, item)
+			check_written(id, item);
+		return;
+	}
+	if (!json_is_string(v))
+		return;
+	const char *str = json_string_value(v);
+	struct jsonw w = { 0 };
+	size_t len, line_len;
+	jsonw_char(&w, '[');
+	jsonw_string(&w, str);
+	jsonw_char(&w, ']');
+	char *text = jsonw_steal(&w, &len);
+	char *line = rpc_encode_result_text(id, text, len, &line_len);
+	struct ctr_error perr = CTR_ERROR_INIT;
+	struct rpc_msg back;
+	check_line(line, line_len);
+	fuzz_assert(rpc_parse(line, line_len, &back, &perr) == 0);
+	fuzz_assert(back.kind == RPC_RESULT);
+	json_t *got = json_array_get(back.result, 0);
+	fuzz_assert(json_is_string(got) && strcmp(json_string_value(got), str) == 0);
+	rpc_msg_clear(&back);
+	ctr_error_clear(&perr);
+	free(line);
+	free(text);
+}
+
+/* A time the daemon takes (logs and events "since") means one instant, written back the same. */
+static void
+check_since(json_t *params)
+{
+	const char *since = json_string_value(json_object_get(params, "since"));
+	int64_t ns, again;
+
+	if (since == NULL || time_parse_rfc3339(since, &ns) < 0)
+		return;
+	char *text = time_format_rfc3339(ns);
+	fuzz_assert(time_parse_rfc3339(text, &again) == 0 && again == ns);
+	free(text);
+}
+
 /* A string that passed validation has the schema's length, flags and choices. */
 static void
 check_valid_string(const struct param_spec *p, json_t *v, bool item)
@@ -325,6 +385,8 @@ dispatch(struct rpc_msg *msg)
 		fuzz_assert(err.code == 0 && err.msg == NULL);
 		check_validated(schema, msg->params);
 		check_result_reply(msg->id, msg->method, msg->params);
+		check_written(msg->id, msg->params);
+		check_since(msg->params);
 	}
 	ctr_error_clear(&err);
 }

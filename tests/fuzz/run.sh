@@ -82,7 +82,7 @@ $cc -std=gnu11 -g -O1 -fno-omit-frame-pointer \
 	-I"$confdir" -I"$srcdir/include" -I"$srcdir/proto" \
 	"$srcdir/tests/fuzz/fuzz_request.c" \
 	"$srcdir/proto/error.c" "$srcdir/proto/util.c" "$srcdir/proto/frame.c" \
-	"$srcdir/proto/rpc.c" "$srcdir/proto/params.c" \
+	"$srcdir/proto/rpc.c" "$srcdir/proto/params.c" "$srcdir/proto/jsonw.c" \
 	$jansson -o "$bin" || {
 	echo "fuzz: FAIL: building $bin" >&2
 	exit 1
