@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* ps rows: one array of field values per container (psrows.h). */
+/* ps's reply as JSON text: objects or rows (psrows.h). */
 #include "config.h"
 
 #include <string.h>
@@ -8,10 +8,8 @@
 #include "jsonw.h"
 #include "psrows.h"
 
-typedef void field_fn(struct jsonw *w, const struct container *ctr);
-
-/* Now, for the status of every row of one listing. */
-static int64_t listing_now;
+/* Writes one field of ctr; now is the listing's time, the same for every row. */
+typedef void field_fn(struct jsonw *w, const struct container *ctr, int64_t now);
 
 char *
 psrows_status(const struct container *ctr, int64_t now_ns)
@@ -35,14 +33,14 @@ psrows_status(const struct container *ctr, int64_t now_ns)
 }
 
 static void
-f_id(struct jsonw *w, const struct container *ctr)
+f_id(struct jsonw *w, const struct container *ctr, int64_t now)
 {
 	jsonw_string(w, ctr->id);
 }
 
 /* The first 12 digits, as ps shows ids: a quarter of the id's bytes. */
 static void
-f_short_id(struct jsonw *w, const struct container *ctr)
+f_short_id(struct jsonw *w, const struct container *ctr, int64_t now)
 {
 	char id[CTR_SHORT_ID_LEN + 1];
 
@@ -52,27 +50,27 @@ f_short_id(struct jsonw *w, const struct container *ctr)
 }
 
 static void
-f_name(struct jsonw *w, const struct container *ctr)
+f_name(struct jsonw *w, const struct container *ctr, int64_t now)
 {
 	jsonw_string(w, ctr->name);
 }
 
 static void
-f_state(struct jsonw *w, const struct container *ctr)
+f_state(struct jsonw *w, const struct container *ctr, int64_t now)
 {
 	jsonw_string(w, container_status(ctr));
 }
 
 static void
-f_status(struct jsonw *w, const struct container *ctr)
+f_status(struct jsonw *w, const struct container *ctr, int64_t now)
 {
-	_cleanup_free_ char *status = psrows_status(ctr, listing_now);
+	_cleanup_free_ char *status = psrows_status(ctr, now);
 
 	jsonw_string(w, status);
 }
 
 static void
-f_pid(struct jsonw *w, const struct container *ctr)
+f_pid(struct jsonw *w, const struct container *ctr, int64_t now)
 {
 	/* As container_to_json: only a pid we hold a pidfd for. */
 	if (ctr->state == CTR_RUNNING && ctr->init.pidfd >= 0)
@@ -82,13 +80,13 @@ f_pid(struct jsonw *w, const struct container *ctr)
 }
 
 static void
-f_image(struct jsonw *w, const struct container *ctr)
+f_image(struct jsonw *w, const struct container *ctr, int64_t now)
 {
 	jsonw_string(w, ctr->spec.image);
 }
 
 static void
-f_command(struct jsonw *w, const struct container *ctr)
+f_command(struct jsonw *w, const struct container *ctr, int64_t now)
 {
 	jsonw_char(w, '[');
 	for (char *const *a = ctr->spec.command; a != NULL && *a != NULL; a++) {
@@ -100,20 +98,20 @@ f_command(struct jsonw *w, const struct container *ctr)
 }
 
 static void
-f_created(struct jsonw *w, const struct container *ctr)
+f_created(struct jsonw *w, const struct container *ctr, int64_t now)
 {
 	jsonw_time(w, ctr->created_at);
 }
 
 static void
-f_started_at(struct jsonw *w, const struct container *ctr)
+f_started_at(struct jsonw *w, const struct container *ctr, int64_t now)
 {
 	jsonw_time(w, ctr->started_at);
 }
 
 /* The exit fields: only an exited container has them, as in the short form. */
 static void
-f_finished_at(struct jsonw *w, const struct container *ctr)
+f_finished_at(struct jsonw *w, const struct container *ctr, int64_t now)
 {
 	char t[TIME_RFC3339_MAX];
 
@@ -127,7 +125,7 @@ f_finished_at(struct jsonw *w, const struct container *ctr)
 }
 
 static void
-f_exit_code(struct jsonw *w, const struct container *ctr)
+f_exit_code(struct jsonw *w, const struct container *ctr, int64_t now)
 {
 	if (ctr->state == CTR_EXITED)
 		jsonw_int(w, ctr->exit.exit_code);
@@ -136,7 +134,7 @@ f_exit_code(struct jsonw *w, const struct container *ctr)
 }
 
 static void
-f_signal(struct jsonw *w, const struct container *ctr)
+f_signal(struct jsonw *w, const struct container *ctr, int64_t now)
 {
 	if (ctr->state == CTR_EXITED && ctr->exit.signal)
 		jsonw_int(w, ctr->exit.signal);
@@ -145,14 +143,14 @@ f_signal(struct jsonw *w, const struct container *ctr)
 }
 
 static void
-f_signal_name(struct jsonw *w, const struct container *ctr)
+f_signal_name(struct jsonw *w, const struct container *ctr, int64_t now)
 {
 	jsonw_string(w, ctr->state == CTR_EXITED && ctr->exit.signal ? signal_name(ctr->exit.signal)
 								     : NULL);
 }
 
 static void
-f_oom_killed(struct jsonw *w, const struct container *ctr)
+f_oom_killed(struct jsonw *w, const struct container *ctr, int64_t now)
 {
 	if (ctr->state == CTR_EXITED)
 		jsonw_bool(w, ctr->exit.oom_killed);
@@ -161,7 +159,7 @@ f_oom_killed(struct jsonw *w, const struct container *ctr)
 }
 
 static void
-f_error(struct jsonw *w, const struct container *ctr)
+f_error(struct jsonw *w, const struct container *ctr, int64_t now)
 {
 	jsonw_string(w, ctr->error);
 }
@@ -246,7 +244,7 @@ psrows_objects(struct ctrd *d, bool all, size_t *len)
 	struct container *ctr;
 	bool first = true;
 
-	listing_now = time_now_ns();
+	int64_t now = time_now_ns();
 	jsonw_raw(&w, "{\"containers\":[", 15);
 	TAILQ_FOREACH(ctr, &d->containers, entry) {
 		if (!container_listed(ctr, all))
@@ -259,7 +257,7 @@ psrows_objects(struct ctrd *d, bool all, size_t *len)
 			if (i > 0)
 				jsonw_char(&w, ',');
 			jsonw_raw(&w, short_form[i].key, strlen(short_form[i].key));
-			short_form[i].fn(&w, ctr);
+			short_form[i].fn(&w, ctr, now);
 		}
 		jsonw_char(&w, '}');
 	}
@@ -287,7 +285,7 @@ psrows_build(struct ctrd *d, bool all, json_t *names, size_t *len, struct ctr_er
 	}
 	if (names_text == NULL)
 		abort(); /* only fails on allocation */
-	listing_now = time_now_ns();
+	int64_t now = time_now_ns();
 	jsonw_raw(&w, "{\"fields\":", 10);
 	jsonw_raw(&w, names_text, strlen(names_text));
 	jsonw_raw(&w, ",\"rows\":[", 9);
@@ -300,7 +298,7 @@ psrows_build(struct ctrd *d, bool all, json_t *names, size_t *len, struct ctr_er
 		for (size_t i = 0; i < n; i++) {
 			if (i > 0)
 				jsonw_char(&w, ',');
-			fn[i](&w, ctr);
+			fn[i](&w, ctr, now);
 		}
 		jsonw_char(&w, ']');
 	}

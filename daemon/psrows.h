@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ps with "fields": each container as an array of the named fields' values,
- * in the order asked. It is the compact form of the container object's short
- * form (the same values, nulls where a field does not apply): no object per
- * container for a client to decode, and only the columns it shows.
+ * ps's reply, written straight to JSON text rather than built as a jansson
+ * tree (a thousand containers are tens of thousands of nodes): the container
+ * objects in their short form, or, with "fields", each container as an array
+ * of the named fields' values in the order asked. Rows are the compact form
+ * of the short form (the same values, nulls where a member is left out): no
+ * object per container for a client to decode, and only the columns it
+ * shows. One set of field writers serves both.
  */
 #ifndef CTRD_PSROWS_H
 #define CTRD_PSROWS_H
