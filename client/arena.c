@@ -37,11 +37,11 @@ static bool on;	    /* arena_begin() .. arena_end() */
 static void *
 arena_malloc(size_t n)
 {
-	if (!on || n == 0 || n > (size_t)(end - cur))
+	size_t rounded = (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+
+	if (!on || n == 0 || rounded < n || rounded > (size_t)(end - cur))
 		return malloc(n);
-	n = (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
-	if (n > (size_t)(end - cur))
-		return malloc(n);
+	n = rounded;
 	void *p = cur;
 	cur += n;
 	live++;

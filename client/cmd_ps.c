@@ -45,16 +45,26 @@ cmd_ps(const struct verb *v, int argc, char **argv)
 	if (ctrctl_connect(&cl) < 0)
 		return 1;
 	/*
-	 * The table and -q ask for rows of just the fields they show (F_*
-	 * order), not container objects: with 1000 containers that is a third
-	 * of the bytes to decode and no object per container.
+	 * The table and -q ask for rows of just the fields they show, not
+	 * container objects: with 1000 containers that is a third of the bytes
+	 * to decode and no object per container.
 	 */
-	enum { F_ID, F_NAME, F_PID, F_STATUS, F_CREATED, F_CMD };
-	const char *id_field = no_trunc ? "id" : "short_id";
-	json_t *params = as_json ? json_pack("{s:b}", "all", all)
-			 : quiet ? json_pack("{s:b,s:[s]}", "all", all, "fields", id_field)
-				 : json_pack("{s:b,s:[ssssss]}", "all", all, "fields", id_field,
-					     "name", "pid", "status", "created", "command");
+	enum { F_ID, F_NAME, F_PID, F_STATUS, F_CREATED, F_CMD, F_COUNT };
+	const char *const fields[F_COUNT] = {
+		[F_ID] = no_trunc ? "id" : "short_id",
+		[F_NAME] = "name",
+		[F_PID] = "pid",
+		[F_STATUS] = "status",
+		[F_CREATED] = "created",
+		[F_CMD] = "command",
+	};
+	json_t *params = json_pack("{s:b}", "all", all);
+	if (!as_json) {
+		json_t *names = json_array();
+		for (size_t f = 0; f < (quiet ? 1 : F_COUNT); f++)
+			json_array_append_new(names, json_string(fields[f]));
+		json_object_set_new(params, "fields", names);
+	}
 	json_auto_t *r = rpc_call(&cl, "ps", params, NULL, NULL, &err);
 	rpc_close(&cl);
 	if (r == NULL) {

@@ -272,12 +272,17 @@ container_listed(const struct container *ctr, bool all)
 	return all || ctr->state == CTR_RUNNING || ctr->restart_timer != NULL;
 }
 
-json_t *
-container_to_json(const struct container *ctr, bool full)
+/* The container object; with_status adds the status in words, which is for readers, not state. */
+static json_t *
+container_json(const struct container *ctr, bool full, bool with_status)
 {
-	_cleanup_free_ char *status = psrows_status(ctr, time_now_ns());
-	json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "id", ctr->id, "name", ctr->name, "state",
-			      container_status(ctr), "status", status);
+	json_t *o = json_pack("{s:s,s:s,s:s}", "id", ctr->id, "name", ctr->name, "state",
+			      container_status(ctr));
+
+	if (with_status) {
+		_cleanup_free_ char *status = psrows_status(ctr, time_now_ns());
+		json_object_set_new(o, "status", json_string(status));
+	}
 
 	/* Only a pid we hold a pidfd for: a recorded one we could not verify may be anyone's. */
 	json_object_set_new(o, "pid",
@@ -313,6 +318,12 @@ container_to_json(const struct container *ctr, bool full)
 	return o;
 }
 
+json_t *
+container_to_json(const struct container *ctr, bool full)
+{
+	return container_json(ctr, full, true);
+}
+
 static json_t *
 proc_ref_to_json(const struct proc_ref *ref)
 {
@@ -325,10 +336,8 @@ proc_ref_to_json(const struct proc_ref *ref)
 int
 container_save(struct container *ctr, struct ctr_error *err)
 {
-	json_t *o = container_to_json(ctr, false);
+	json_t *o = container_json(ctr, false, false);
 
-	/* Words for a reader at the time of a reply, not state. */
-	json_object_del(o, "status");
 	json_object_set_new(o, "version", json_integer(1));
 	json_object_set_new(o, "paused", json_boolean(ctr->paused));
 	json_object_set_new(o, "restart_count", json_integer(ctr->restart_count));

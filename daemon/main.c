@@ -351,11 +351,12 @@ main(int argc, char **argv)
 	struct event *sigs[3];
 
 	/*
-	 * A reply such as ps with 1000 containers builds and frees a few MiB of
-	 * JSON each time. By default glibc hands that memory back at once and
-	 * maps big buffers afresh, so every ps paid again for its page faults:
-	 * a hundred of them, a third of its time on a VM (BENCHMARKS.md). Keep
-	 * up to 4 MiB of freed heap, and take buffers under 1 MiB from it.
+	 * A big reply (ps with 1000 containers: a few hundred KB of text, and
+	 * inspect or stats built as jansson trees) is built and freed each
+	 * time. By default glibc hands that memory back at once and maps big
+	 * buffers afresh, so every such reply paid again for its page faults,
+	 * tens of microseconds each on a VM (BENCHMARKS.md). Keep up to 4 MiB
+	 * of freed heap, and take buffers under 1 MiB from it.
 	 */
 	mallopt(M_TRIM_THRESHOLD, 4 << 20);
 	mallopt(M_MMAP_THRESHOLD, 1 << 20);
