@@ -72,6 +72,22 @@ cg_read() {
 	"$CTRCTL" rm -f defaults
 }
 
+@test "/sys/fs/cgroup inside shows the container's own groups, read-only" {
+	# Its own limit, not the parent's or the host's: the root it sees is its group.
+	run "$CTRCTL" run --rm --pids-limit 77 busybox sh -c \
+		'cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max'
+	[ "$status" -eq 0 ]
+	[ "$output" = 77 ]
+	run "$CTRCTL" run --rm busybox sh -c 'grep " /sys/fs/cgroup" /proc/self/mountinfo'
+	[ "$status" -eq 0 ]
+	[ -n "$output" ]
+	! echo "$output" | grep -v " ro,"
+	run "$CTRCTL" run --rm busybox sh -c \
+		'echo 1 > /sys/fs/cgroup/pids/pids.max || echo 1 > /sys/fs/cgroup/pids.max'
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Read-only file system"* ]]
+}
+
 @test "a memory hog is OOM-killed and reported as such" {
 	run "$CTRCTL" run --name hog -m 32m --memory-swap 32m busybox sh -c 'a=x; while :; do a="$a$a"; done'
 	[ "$status" -eq 137 ]
