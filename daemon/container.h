@@ -128,10 +128,16 @@ void container_add_waiter(struct container *ctr, enum waiter_kind kind, struct r
 /* JSON for ps (summary) and inspect (all). */
 json_t *container_to_json(const struct container *ctr, bool full);
 json_t *exit_status_to_json(const struct exit_status *st);
-/* Writes the state file; logs and returns -1 on failure. */
-int container_save(struct container *ctr, struct ctr_error *err);
-/* Reads the containers of an earlier daemon from the state directory. */
-void container_restore_all(struct ctrd *d);
+/* The container object: the short form (ps) or all of it (inspect); with_status adds the
+ * status in words, which is for readers, not for the state file. */
+json_t *container_json(const struct container *ctr, bool full, bool with_status);
+/* For the state file's restore (statefile.c). */
+/* Watches ctr->monitor: its exit is the container's. */
+void container_watch_monitor(struct container *ctr);
+/* Sets st->oom_killed if the cgroup counted an OOM kill during this run. */
+void container_check_oom(struct container *ctr, struct exit_status *st);
+/* Removes the cgroups, data and "<id>.removing" state of a container being removed. */
+void container_finish_removal(struct ctrd *d, const char *id);
 /* At exit: stop watching, free the table (containers keep running). */
 void container_free_all(struct ctrd *d);
 

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "logs.h"
 #include "proc.h"
+#include "statefile.h"
 #include "seccomp.h"
 #include "server.h"
 

@@ -25,6 +25,7 @@
 #include "params.h"
 #include "psrows.h"
 #include "server.h"
+#include "statefile.h"
 #include "spawn.h"
 
 #define API_VERSION 1

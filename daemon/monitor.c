@@ -87,7 +87,7 @@ relay(int fd, const struct monitor_args *a, bool is_stderr)
 	return true;
 }
 
-/* The exit file, in the JSON the daemon reads (container.c); no JSON library needed here. */
+/* The exit file, in the JSON the daemon reads (statefile.c); no JSON library needed here. */
 static void
 write_exit(const char *path, const siginfo_t *si)
 {

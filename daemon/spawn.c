@@ -20,6 +20,7 @@
 #include "monitor.h"
 #include "seccomp.h"
 #include "spawn.h"
+#include "statefile.h"
 #include "sync.h"
 #include "userns.h"
 
