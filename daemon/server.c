@@ -114,6 +114,7 @@ conn_close_after_flush(struct conn *c)
 		conn_break(c);
 }
 
+/* Sends line (a string of len bytes, which we free) and fds, which we close. */
 static void
 conn_send(struct conn *c, char *line, size_t len, const int *fds, size_t nfds)
 {
@@ -123,8 +124,7 @@ conn_send(struct conn *c, char *line, size_t len, const int *fds, size_t nfds)
 		free(line);
 		return;
 	}
-	frame_writer_queue(c->out, line, len, fds, nfds);
-	free(line);
+	frame_writer_queue_take(c->out, line, len, fds, nfds);
 	conn_flush(c);
 }
 

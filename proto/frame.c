@@ -267,13 +267,12 @@ frame_writer_free(struct frame_writer *w)
 }
 
 void
-frame_writer_queue(struct frame_writer *w, const char *data, size_t len, const int *fds,
-		   size_t nfds)
+frame_writer_queue_take(struct frame_writer *w, char *data, size_t len, const int *fds, size_t nfds)
 {
 	struct out_msg *m = xcalloc(1, sizeof(*m));
 
-	m->data = xmalloc(len + 1);
-	memcpy(m->data, data, len);
+	/* The byte after the message (a string's NUL) becomes its newline: no copy. */
+	m->data = data;
 	m->data[len] = '\n';
 	m->len = len + 1;
 	for (size_t i = 0; i < nfds; i++) {
@@ -285,6 +284,16 @@ frame_writer_queue(struct frame_writer *w, const char *data, size_t len, const i
 	*w->tail = m;
 	w->tail = &m->next;
 	w->pending += m->len;
+}
+
+void
+frame_writer_queue(struct frame_writer *w, const char *data, size_t len, const int *fds,
+		   size_t nfds)
+{
+	char *copy = xmalloc(len + 1);
+
+	memcpy(copy, data, len);
+	frame_writer_queue_take(w, copy, len, fds, nfds);
 }
 
 size_t

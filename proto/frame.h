@@ -66,6 +66,12 @@ void frame_writer_free(struct frame_writer *w);
  */
 void frame_writer_queue(struct frame_writer *w, const char *data, size_t len, const int *fds,
 			size_t nfds);
+/*
+ * The same without a copy: takes data, a malloc'd buffer of at least len + 1
+ * bytes (the NUL of a string is room for the '\n'), and frees it once sent.
+ */
+void frame_writer_queue_take(struct frame_writer *w, char *data, size_t len, const int *fds,
+			     size_t nfds);
 /* Sends what it can: 1 when the queue is empty, 0 when the socket is full, -1 with errno. */
 int frame_writer_flush(struct frame_writer *w, int sock);
 size_t frame_writer_pending(const struct frame_writer *w);

@@ -39,7 +39,8 @@ int rpc_parse(const char *buf, size_t len, struct rpc_msg *msg, struct ctr_error
 void rpc_msg_clear(struct rpc_msg *msg);
 
 /*
- * Encoders return a malloc'd compact JSON line without the '\n' and its length.
+ * Encoders return a malloc'd compact JSON line without the '\n' and its length; it is
+ * NUL-terminated, so frame_writer_queue_take() can append the newline in place.
  * They steal the reference to params/result/data (which may be NULL) and
  * borrow id (NULL encodes as null).
  */

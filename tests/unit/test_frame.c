@@ -1015,6 +1015,45 @@ test_writer_flush(void **state)
 	close_pair(sv);
 }
 
+/* A taken buffer is sent as it is, its NUL turned into the newline, and freed by the writer. */
+static void
+test_writer_queue_take(void **state)
+{
+	struct frame_writer *w = frame_writer_new();
+	struct frame_reader *r = frame_reader_new(FRAME_MAX);
+	struct frame_msg msg;
+	int sv[2], pipefd[2];
+
+	make_pair(sv);
+	set_nonblock(sv[0]);
+	set_nonblock(sv[1]);
+	assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
+	frame_writer_queue_take(w, xstrdup("{\"taken\":1}"), 11, NULL, 0);
+	frame_writer_queue(w, "copied", 6, NULL, 0);
+	frame_writer_queue_take(w, xstrdup(""), 0, &pipefd[0], 1);
+	/* Its fds are the writer's too: pipefd[0] is closed once sent. */
+	assert_int_equal(frame_writer_pending(w), 12 + 7 + 1);
+	assert_int_equal(frame_writer_flush(w, sv[0]), 1);
+	read_all(r, sv[1]);
+	assert_int_equal(next(r, &msg), 1);
+	assert_msg(&msg, "{\"taken\":1}", 0);
+	assert_int_equal(next(r, &msg), 1);
+	assert_msg(&msg, "copied", 0);
+	assert_int_equal(next(r, &msg), 1);
+	assert_msg(&msg, "", 1);
+	frame_msg_close_fds(&msg);
+	assert_int_equal(next(r, &msg), 0);
+	assert_int_equal(fcntl(pipefd[0], F_GETFD), -1);
+	assert_int_equal(errno, EBADF);
+
+	/* Queued and never sent: freed with the writer (valgrind and ASan see a leak otherwise). */
+	frame_writer_queue_take(w, xstrdup("unsent"), 6, NULL, 0);
+	frame_writer_free(w);
+	frame_reader_free(r);
+	close(pipefd[1]);
+	close_pair(sv);
+}
+
 static void
 test_writer_eagain(void **state)
 {
@@ -1249,6 +1288,7 @@ main(void)
 		cmocka_unit_test(test_fds_in_middle_of_message),
 		cmocka_unit_test(test_msg_close_fds),
 		cmocka_unit_test(test_writer_flush),
+		cmocka_unit_test(test_writer_queue_take),
 		cmocka_unit_test(test_writer_eagain),
 		cmocka_unit_test(test_writer_fds),
 		cmocka_unit_test(test_writer_fds_behind_full_socket),
