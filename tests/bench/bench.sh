@@ -10,12 +10,15 @@
 #              ctrd and its monitors with them running
 #   4. ps:     ctrctl ps and ps --json with the most containers running
 #   5. inside: ctrd's own account of a start (inspect's start_timing_us)
+#   6. traced: a few starts and execs (and the floor) recorded with kernel
+#              trace events; the critical path of one start and its page faults
 #
 # Environment: BENCH_N (runs per latency benchmark, default 100; a smoke run
 # uses 10), BENCH_ROUNDS (the runs are split into rounds that interleave the
 # runners, default 5), BENCH_WARMUP (warm-up runs per round, excluded, default
 # 3), BENCH_COUNTS (default "100 1000"), BENCH_PAR (parallel clients, default
-# 8), BENCH_OUT (results directory, default ./bench-results).
+# 8), BENCH_OUT (results directory, default ./bench-results), BENCH_EVENTS (0:
+# skip part 6).
 #
 # Everything runs in a private mount namespace on a private tmpfs (as /run
 # is), with a ctrd of its own on temporary paths and cgroups of its own;
@@ -24,7 +27,7 @@
 # that namespace only: crun refuses hybrid mode, and every runner then does
 # the same cgroup (v1) work.
 set -euo pipefail
-[ -z "${BENCH_TRACE:-}" ] || set -x
+[ -z "${BENCH_TRACE:-}" ] || set -x # BENCH_TRACE=1: trace this script
 
 : "${CTRD:?run through make bench}" "${CTRCTL:?}" "${FLOOR:?}" "${MKROOTFS:?}" "${SRCDIR:?}"
 BENCH_N=${BENCH_N:-100}
@@ -140,8 +143,10 @@ inner_cleanup() {
 			runc --root "$RUNC_ROOT" delete -f "$id" >/dev/null 2>&1
 		done
 	fi
+	[ -z "$TRACE_DIR" ] || rmdir "$TRACE_DIR" 2>/dev/null
 	umount -l "$W" 2>/dev/null
 }
+TRACE_DIR=
 trap inner_cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -331,6 +336,44 @@ for i in $(seq "$BENCH_N"); do
 	"$CTRCTL" inspect st$i
 done >"$RES/inspect.json"
 seq "$BENCH_N" | sed 's/^/st/' | xargs -n 64 "$CTRCTL" rm >/dev/null
+
+# ---------------------------------------------------------------- 6. traced
+# A few starts and execs recorded with the kernel's trace events, in a
+# tracing instance of our own (the global trace buffer is not touched):
+# tests/bench/timeline.py turns them into the critical path of one start.
+TRACEFS=/sys/kernel/tracing
+if [ "${BENCH_EVENTS:-1}" != 0 ] && [ -d "$TRACEFS/instances" ] &&
+	mkdir "$TRACEFS/instances/$TAG" 2>/dev/null; then
+	TRACE_DIR=$TRACEFS/instances/$TAG
+	log "6. traced starts and execs"
+	echo 8192 >"$TRACE_DIR/buffer_size_kb"
+	for e in sched/sched_process_fork sched/sched_process_exec sched/sched_process_exit \
+		exceptions/page_fault_user syscalls/sys_enter_sendmsg syscalls/sys_enter_pivot_root \
+		syscalls/sys_enter_execve syscalls/sys_enter_exit_group; do
+		[ ! -e "$TRACE_DIR/events/$e/enable" ] || echo 1 >"$TRACE_DIR/events/$e/enable"
+	done
+	"$CTRCTL" run -d --name bench-trace --rootfs "$R" sleep 1d >/dev/null
+	traced() {
+		local name=$1 i
+		shift
+		for i in 1 2 3 4 5 6 7 8; do
+			"$@" || die "$* failed"
+			[ $i -gt 3 ] || continue # warm-up
+			echo 0 >"$TRACE_DIR/tracing_on"
+			echo >"$TRACE_DIR/trace"
+			echo 1 >"$TRACE_DIR/tracing_on"
+			"$@"
+			echo 0 >"$TRACE_DIR/tracing_on"
+			cat "$TRACE_DIR/trace" >"$RES/trace.$name.$i.txt"
+		done
+	}
+	traced floor "$FLOOR" "$R" /bin/true
+	traced run "$CTRCTL" run --rm --rootfs "$R" /bin/true
+	[ $HAVE_CRUN -eq 0 ] || traced crun crun --root "$CRUN_ROOT" run -b "$B/true" bench-start
+	traced exec "$CTRCTL" exec bench-trace /bin/true
+	"$CTRCTL" rm -f bench-trace >/dev/null
+	rmdir "$TRACE_DIR" && TRACE_DIR=
+fi
 
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$RES/machine.txt"
 python3 "$SRCDIR/tests/bench/report.py" "$RES" | tee "$BENCH_OUT/report.txt"

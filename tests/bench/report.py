@@ -194,6 +194,13 @@ if timings:
         print("%-10s %10.0f %10.0f   %s" % (s, e, d, what.get(s, "")))
         prev = s
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import timeline  # noqa: E402 (next to this file)
+
+traced = timeline.report(RAW)
+if traced:
+    OUT["traced"] = traced
+
 print("\n== targets")
 print("\n".join(targets))
 OUT["targets"] = targets
