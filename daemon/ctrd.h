@@ -9,6 +9,7 @@
 
 #include "cgroup.h"
 #include "error.h"
+#include "proc.h"
 #include "userns.h"
 
 struct event_base;
@@ -64,6 +65,9 @@ struct ctrd {
 	struct cgroups cgroups;
 	struct userns_range userns; /* the host ids --userns containers map to */
 	char *userns_error;	    /* why there is none: --userns is refused with this */
+	int zygote_fd;		    /* the zygote's socket (zygote.h), -1 without one */
+	struct proc_ref zygote;	    /* the zygote process */
+	struct event *zygote_ev;    /* its exit */
 	bool stopping;
 	int64_t request_ns; /* while a request is dispatched: when it arrived (time_mono_ns) */
 };

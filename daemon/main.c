@@ -26,6 +26,7 @@
 #include "logs.h"
 #include "proc.h"
 #include "statefile.h"
+#include "zygote.h"
 #include "seccomp.h"
 #include "server.h"
 
@@ -347,7 +348,11 @@ hup_cb(evutil_socket_t sig, short what, void *arg)
 int
 main(int argc, char **argv)
 {
-	struct ctrd d = { .listen_fd = -1, .inotify_fd = -1, .log_max_size = 10 << 20 };
+	struct ctrd d = { .listen_fd = -1,
+			  .inotify_fd = -1,
+			  .log_max_size = 10 << 20,
+			  .zygote_fd = -1,
+			  .zygote = PROC_REF_INIT };
 	_cleanup_error_ struct ctr_error err = CTR_ERROR_INIT;
 	struct event *sigs[3];
 
@@ -377,11 +382,14 @@ main(int argc, char **argv)
 		log_error("%s", err.msg);
 		return 1;
 	}
+	/* Now, while we are small and hold nothing of any container or client. */
+	zygote_start(&d);
 	d.base = event_base_new();
 	if (d.base == NULL) {
 		log_error("cannot create the event loop");
 		return 1;
 	}
+	zygote_watch(&d);
 	events_init(&d);
 	if (logs_init(&d, &err) < 0) {
 		log_error("%s", err.msg);
@@ -411,6 +419,7 @@ main(int argc, char **argv)
 
 	server_stop_listening(&d);
 	container_free_all(&d);
+	zygote_stop(&d);
 	logs_shutdown(&d);
 	events_fini(&d);
 	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)

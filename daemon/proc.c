@@ -94,6 +94,19 @@ proc_ref_from_child(struct proc_ref *ref, pid_t pid)
 }
 
 void
+proc_ref_adopt(struct proc_ref *ref, pid_t pid, int pidfd)
+{
+	uint64_t start = 0;
+
+	ref->pid = pid;
+	ref->pidfd = pidfd;
+	/* Alive after the read: then pid was still this process when it was read. */
+	if (proc_start_time(pid, &start) < 0 || proc_pidfd_signal(pidfd, 0) < 0)
+		start = 0;
+	ref->start_time = start;
+}
+
+void
 proc_ref_close(struct proc_ref *ref)
 {
 	if (ref->pidfd >= 0)

@@ -32,6 +32,11 @@ int proc_start_time(pid_t pid, uint64_t *start_time);
 int proc_ref_open(struct proc_ref *ref, pid_t pid, uint64_t start_time);
 /* Fills ref for a process we know is ours (a child not yet reaped). */
 int proc_ref_from_child(struct proc_ref *ref, pid_t pid);
+/*
+ * Fills ref from a pidfd we were given for pid (taking it) and reads the
+ * start time, which is 0 if the process has already exited.
+ */
+void proc_ref_adopt(struct proc_ref *ref, pid_t pid, int pidfd);
 void proc_ref_close(struct proc_ref *ref);
 /* Signals through the pidfd; -1 with errno (ESRCH once it has exited). */
 int proc_ref_signal(const struct proc_ref *ref, int sig);

@@ -23,6 +23,7 @@
 #include "statefile.h"
 #include "sync.h"
 #include "userns.h"
+#include "zygote.h"
 
 /* Setup that takes longer than this (a hung mount, say) is killed and reported. */
 #define SPAWN_TIMEOUT_SEC 60
@@ -209,13 +210,13 @@ init_main(void *arg)
 }
 
 /*
- * The monitor process, forked from the daemon. It holds copies of every
- * daemon fd until proc_close_fds_except() below; nothing before that may
- * block. It never returns.
+ * The monitor process, forked from the zygote or the daemon. It holds copies
+ * of every fd of theirs until proc_close_fds_except() below; nothing before
+ * that may block. It never returns.
  */
-static _noreturn_ void
-monitor_process(struct container *ctr, int sync_fd, int *stdio, int log_fd, const int *procs,
-		unsigned long flags, struct start_times *times, const struct sock_fprog *filter)
+_noreturn_ void
+spawn_monitor_main(struct container *ctr, int sync_fd, int *stdio, int log_fd, const int *procs,
+		   unsigned long flags, struct start_times *times, const struct sock_fprog *filter)
 {
 	int in = -1, out = -1, errfd = -1, out_r = -1, err_r = -1;
 	int pipe_out[2], pipe_err[2], msock[2] = { -1, -1 };
@@ -345,7 +346,9 @@ spawn_reaped_cb(evutil_socket_t fd, short what, void *arg)
 	struct container *ctr = sp->ctr;
 	siginfo_t si;
 
-	if (waitid((idtype_t)P_PIDFD, (id_t)ctr->monitor.pidfd, &si, WEXITED | WNOHANG) < 0)
+	/* The zygote reaps the monitors it made; we reap ours. */
+	if (ctr->monitor_is_child &&
+	    waitid((idtype_t)P_PIDFD, (id_t)ctr->monitor.pidfd, &si, WEXITED | WNOHANG) < 0)
 		log_warn("reap monitor %d: %s", (int)ctr->monitor.pid, strerror(errno));
 	struct ctr_error err = sp->err;
 	sp->err = (struct ctr_error)CTR_ERROR_INIT;
@@ -582,38 +585,69 @@ spawn_start_(struct container *ctr, int *stdio, struct ctr_error *err)
 	sp->times.ns[STEP_REQUEST] = d->request_ns ? d->request_ns : time_mono_ns();
 	sp->times.ns[STEP_PREPARED] = time_mono_ns();
 
-	pid_t pid = fork();
-	if (pid < 0) {
-		int e = errno;
+	unsigned long flags = d->clone_flags | (ctr->spec.network == NET_HOST ? 0 : CLONE_NEWNET);
+	struct zygote_job job = { .ctr = ctr,
+				  .sync_fd = sv[1],
+				  .stdio = stdio,
+				  .log_fd = log_fd,
+				  .procs = procs,
+				  .clone_flags = flags,
+				  .times = &sp->times };
+	bool uncertain = false;
+	pid_t pid = -1;
+	int mon_pidfd = zygote_spawn(d, &job, &pid, &uncertain);
+	if (mon_pidfd >= 0) {
+		/* The zygote's child: we watch it through the pidfd, it reaps it. */
+		proc_ref_adopt(&ctr->monitor, pid, mon_pidfd);
+		ctr->monitor_is_child = false;
 		close(sv[1]);
-		spawn_free(sp);
-		return ctr_error_sys(err, e, "fork");
+	} else {
+		if (uncertain) {
+			/*
+			 * A monitor may have been made before the zygote failed; it
+			 * reports into a socket nobody reads, and gives up.
+			 */
+			close(sv[0]);
+			close(sv[1]);
+			if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+				int e = errno;
+				sp->sync_fd = -1;
+				spawn_free(sp);
+				return ctr_error_sys(err, e, "socketpair");
+			}
+			sp->sync_fd = sv[0];
+		}
+		pid = fork();
+		if (pid < 0) {
+			int e = errno;
+			close(sv[1]);
+			spawn_free(sp);
+			return ctr_error_sys(err, e, "fork");
+		}
+		if (pid == 0) {
+			close(sv[0]);
+			spawn_monitor_main(ctr, sv[1], stdio, log_fd, procs, flags, &sp->times,
+					   filter);
+		}
+		close(sv[1]);
+		/* Nobody else can reap it, so its pid is still valid here. */
+		if (proc_ref_from_child(&ctr->monitor, pid) < 0) {
+			int e = errno;
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			spawn_free(sp);
+			return ctr_error_sys(err, e, "pidfd_open");
+		}
+		ctr->monitor_is_child = true;
 	}
-	if (pid == 0) {
-		close(sv[0]);
-		monitor_process(ctr, sv[1], stdio, log_fd, procs,
-				d->clone_flags | (ctr->spec.network == NET_HOST ? 0 : CLONE_NEWNET),
-				&sp->times, filter);
-	}
-
-	close(sv[1]);
 	if (stdio != NULL)
 		for (int i = 0; i < 3; i++)
 			close_fd(&stdio[i]);
-	/* Nobody else can reap it, so its pid is still valid here. */
-	if (proc_ref_from_child(&ctr->monitor, pid) < 0) {
-		int e = errno;
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		spawn_free(sp);
-		return ctr_error_sys(err, e, "pidfd_open");
-	}
 	sp->sync_ev = event_new(d->base, sp->sync_fd, EV_READ | EV_PERSIST, sync_cb, sp);
 	if (sp->sync_ev == NULL)
 		abort();
 	struct timeval tv = { SPAWN_TIMEOUT_SEC, 0 };
 	event_add(sp->sync_ev, &tv);
-	ctr->monitor_is_child = true;
 	ctr->spawn = sp;
 	/*
 	 * Saved now so a daemon restarted mid-start finds the monitor. A start

@@ -2,8 +2,10 @@
 /*
  * Starting a container, without ever blocking the daemon:
  *
- *   ctrd --fork--> monitor --clone(CLONE_NEW*)--> init --execve--> command
+ *   ctrd --job--> zygote --fork--> monitor --clone(CLONE_NEW*)--> init --execve--> command
  *
+ * The zygote (zygote.h) forks the monitor so that the daemon does not have
+ * to; without one the daemon forks it itself.
  * The monitor is a fresh session leader that keeps only the fds it needs;
  * it clones the init into new namespaces, sends the daemon the init's pid
  * and pidfd over a SOCK_SEQPACKET sync socket, and then waits for the init
@@ -33,5 +35,14 @@ int spawn_start(struct container *ctr, int *stdio, struct ctr_error *err);
 void spawn_cancel(struct spawn *sp);
 /* At daemon exit: kills what the spawn created and frees it, reporting nothing. */
 void spawn_abort(struct spawn *sp);
+
+struct sock_fprog;
+/*
+ * The monitor of a start, in a fresh child of the daemon or of the zygote
+ * (zygote.h): clones the init and watches it. Never returns.
+ */
+_noreturn_ void
+spawn_monitor_main(struct container *ctr, int sync_fd, int *stdio, int log_fd, const int *procs,
+		   unsigned long flags, struct start_times *times, const struct sock_fprog *filter);
 
 #endif

@@ -253,7 +253,7 @@ def rollup(pid):
 def uss(r):
     return r.get("Private_Clean", 0) + r.get("Private_Dirty", 0)
 d = rollup(daemon)
-monitors = []
+procs = []
 for name in os.listdir("/proc"):
     if not name.isdigit():
         continue
@@ -261,14 +261,18 @@ for name in os.listdir("/proc"):
         with open("/proc/%s/stat" % name) as f:
             stat = f.read()
         comm = stat[stat.index("(") + 1:stat.rindex(")")]
-        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
-        if ppid == daemon and comm == "ctrd-monitor":
-            monitors.append(rollup(int(name)))
+        procs.append((int(name), comm, int(stat[stat.rindex(")") + 2:].split()[1])))
     except (OSError, ValueError):
         pass
+# The zygote (a child of the daemon) forks the monitors; without one, the daemon does.
+zygotes = [pid for pid, comm, ppid in procs if ppid == daemon and comm == "ctrd-zygote"]
+z = rollup(zygotes[0]) if zygotes else {}
+monitors = [rollup(pid) for pid, comm, ppid in procs
+            if ppid in [daemon] + zygotes and comm == "ctrd-monitor"]
 n = len(monitors) or 1
 print(json.dumps({
     "ctrd_rss_kib": d.get("Rss", 0), "ctrd_uss_kib": uss(d),
+    "zygote_rss_kib": z.get("Rss", 0), "zygote_uss_kib": uss(z),
     "monitors": len(monitors),
     "monitor_uss_kib": sum(uss(m) for m in monitors) / n,
     "monitor_rss_kib": sum(m.get("Rss", 0) for m in monitors) / n,

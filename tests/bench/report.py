@@ -131,17 +131,18 @@ for path in glob.glob(os.path.join(RAW, "memory.ctrd.*.json")):
 OUT["memory"] = mem
 if mem:
     print("\n== 3. memory with the containers running (KiB)")
-    print("%6s %10s %10s %9s %12s %12s %12s" % (
-        "count", "ctrd RSS", "ctrd USS", "monitors", "monitor USS", "monitor RSS",
-        "monitor PSS"))
+    print("%6s %10s %10s %10s %9s %12s %12s %12s" % (
+        "count", "ctrd RSS", "ctrd USS", "zygote USS", "monitors", "monitor USS",
+        "monitor RSS", "monitor PSS"))
     for count in sorted(mem):
         m = mem[count]
-        print("%6d %10d %10d %9d %12.0f %12.0f %12.0f" % (
-            count, m["ctrd_rss_kib"], m["ctrd_uss_kib"], m["monitors"],
-            m["monitor_uss_kib"], m["monitor_rss_kib"], m["monitor_pss_kib"]))
+        print("%6d %10d %10d %10d %9d %12.0f %12.0f %12.0f" % (
+            count, m["ctrd_rss_kib"], m["ctrd_uss_kib"], m.get("zygote_uss_kib", 0),
+            m["monitors"], m["monitor_uss_kib"], m["monitor_rss_kib"], m["monitor_pss_kib"]))
     top = mem[max(mem)]
-    target("ctrd RSS with %d containers < 16 MiB" % max(mem), top["ctrd_rss_kib"] / 1024, 16,
-           " MiB")
+    # The zygote is ctrd's too: what it adds is its unique memory (the rest is shared).
+    target("ctrd RSS (+ zygote USS) with %d containers < 16 MiB" % max(mem),
+           (top["ctrd_rss_kib"] + top.get("zygote_uss_kib", 0)) / 1024, 16, " MiB")
     target("unique memory per monitor < 512 KiB", top["monitor_uss_kib"], 512, " KiB")
 
 # 4. ps

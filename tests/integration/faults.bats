@@ -475,10 +475,16 @@ stress() {
 	}
 }
 
-# Only "target" is left, and the daemon has no child but its monitor.
+# The daemon's children and its zygote's (which forks the monitors), but not the zygote.
+daemon_children() {
+	local parents
+	parents=$(pgrep -P "$1" -x ctrd-zygote | tr '\n' ',')$1
+	ps --ppid "$parents" -o pid=,comm=,stat= | grep -v ' ctrd-zygote ' || true
+}
+
+# Only "target" is left, and the daemon has no child but its monitor (and the zygote).
 settled() {
-	[ "$("$CTRCTL" ps -aq | wc -l)" -eq 1 ] &&
-		[ "$(ps --ppid "$1" -o pid= | wc -l)" -eq 1 ]
+	[ "$("$CTRCTL" ps -aq | wc -l)" -eq 1 ] && [ "$(daemon_children "$1" | wc -l)" -eq 1 ]
 }
 
 @test "after many runs and execs ctrd's fds and memory are flat, no zombies or monitors left" {
@@ -503,8 +509,10 @@ settled() {
 	rss1=$(status_kb "$pid" VmRSS)
 	echo "# ctrd: $fd0 fds before and after; VmRSS $rss0 kB before, $rss1 kB after" >&3
 	asan || [ "$((rss1 - rss0))" -lt 2048 ]
-	# No zombies of the daemon's, and the one monitor is the target's.
-	[ -z "$(ps --ppid "$pid" -o stat= | grep Z)" ]
+	# No zombies of the daemon's or the zygote's, and the one monitor is the target's.
+	[ -z "$(daemon_children "$pid" | awk '$3 ~ /Z/')" ]
+	daemon_children "$pid" | grep -q ' ctrd-monitor '
+	[ "$(pgrep -P "$pid" -x ctrd-zygote | wc -l)" -eq 1 ]
 	expect_containers 1 "$T/state" "$T/root/containers" "$(cgroup_parent)"
 	"$CTRCTL" rm -f target >/dev/null
 	expect_containers 0 "$T/state" "$T/root/containers" "$(cgroup_parent)"

@@ -393,6 +393,59 @@ died_at() {
 }
 
 # One line per crash point; the container either runs on, completely, or is gone without a trace.
+# The daemon's zygote (zygote.h), by its parent.
+zygote_of() {
+	pgrep -P "$1" -x ctrd-zygote || true
+}
+
+@test "zygote: it forks the monitors, goes with the daemon, and a dead one only means ctrd forks them itself" {
+	local daemon zygote mon
+	daemon=$(cat "$T/ctrd.pid")
+	zygote=$(zygote_of "$daemon")
+	[ -n "$zygote" ]
+	# Holding no daemon fd: no listening socket, no client, no state file.
+	[ "$(ls /proc/"$zygote"/fd | wc -l)" -le 4 ]
+	"$CTRCTL" run -d --name zyg1 busybox sleep 1000 >/dev/null
+	mon=$(inspect_field zyg1 monitor_pid)
+	[ "$(ps -o ppid= -p "$mon" | tr -d ' ')" = "$zygote" ]
+	# An attached run through it: stdio, exit code.
+	run "$CTRCTL" run --rm busybox sh -c 'echo out; echo err >&2; exit 7'
+	[ "$status" -eq 7 ]
+	[ "${lines[0]}" = out ] && [ "${lines[1]}" = err ]
+
+	# Killed: containers and their monitors live on; the next start is forked by ctrd.
+	kill -KILL "$zygote"
+	wait_until 10 gone "$zygote"
+	run "$CTRCTL" run --rm busybox echo still
+	[ "$status" -eq 0 ] && [ "$output" = still ]
+	grep -q "zygote: it exited; monitors will be forks of the daemon from now on" "$T/ctrd.log"
+	"$CTRCTL" run -d --name zyg2 busybox sleep 1000 >/dev/null
+	[ "$(ps -o ppid= -p "$(inspect_field zyg2 monitor_pid)" | tr -d ' ')" = "$daemon" ]
+	[ "$(inspect_field zyg1 state)" = running ]
+	kill -0 "$mon"
+	"$CTRCTL" rm -f zyg2 >/dev/null
+
+	# A new daemon has a new zygote; kill -9 of the daemon takes its zygote along.
+	daemon_down KILL
+	ctrd_launch
+	daemon=$(cat "$T/ctrd.pid")
+	zygote=$(zygote_of "$daemon")
+	[ -n "$zygote" ]
+	daemon_down KILL
+	wait_until 10 gone "$zygote"
+	kill -0 "$mon"
+	ctrd_launch
+	[ "$(inspect_field zyg1 state)" = running ]
+	run "$CTRCTL" exec zyg1 echo restored
+	[ "$output" = restored ]
+	"$CTRCTL" rm -f zyg1 >/dev/null
+	# SIGTERM: the zygote goes too.
+	zygote=$(zygote_of "$(cat "$T/ctrd.pid")")
+	daemon_down TERM
+	wait_until 10 gone "$zygote"
+	ctrd_launch
+}
+
 @test "kill -9 at each step of run: afterwards the container is either complete or gone" {
 	for fp in run:created run:forked run:started run:forked; do
 		marker="crash-${fp#run:}"

@@ -1,0 +1,451 @@
+/* SPDX-License-Identifier: MIT */
+#include "config.h"
+
+#include <event2/event.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#include "log.h"
+#include "seccomp.h"
+#include "spawn.h"
+#include "spec.h"
+#include "zygote.h"
+
+/*
+ * A job is one SOCK_SEQPACKET message: a header, the container as JSON, and
+ * its fds (sync socket, our stderr, then the log, stdio and cgroup files as
+ * the header counts them). The answer is a zygote_reply with the monitor's
+ * pidfd when it was made.
+ */
+#define ZYGOTE_MAX_FDS	  (3 + 3 + CGROUP_MAX_HIERARCHIES)
+/* Forking and answering take a millisecond; a zygote this late is stuck. */
+#define ZYGOTE_TIMEOUT_MS 10000
+
+struct zygote_hdr {
+	uint32_t json_len;
+	uint8_t has_log, has_stdio, nprocs;
+	uint64_t clone_flags;
+	struct start_times times;
+};
+
+struct zygote_reply {
+	int32_t errnum; /* 0: a monitor was made, its pidfd attached */
+	int32_t pid;
+};
+
+static ssize_t
+send_with_fds(int sock, const struct iovec *iov, int iovcnt, const int *fds, size_t nfds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * ZYGOTE_MAX_FDS)];
+		struct cmsghdr align;
+	} control = { 0 };
+	struct msghdr mh = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
+
+	if (nfds > ZYGOTE_MAX_FDS)
+		return errno = EINVAL, -1;
+	if (nfds > 0) {
+		mh.msg_control = control.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+	}
+	ssize_t n;
+	do
+		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+/* Receives one message into buf (len bytes at most) and up to max fds; -1 with errno. */
+static ssize_t
+recv_with_fds(int sock, void *buf, size_t len, int *fds, size_t max, size_t *nfds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * ZYGOTE_MAX_FDS)];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { buf, len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	*nfds = 0;
+	mh.msg_control = control.buf;
+	mh.msg_controllen = sizeof(control.buf);
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -1;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (*nfds < max)
+				fds[(*nfds)++] = fd;
+			else
+				close(fd);
+		}
+	}
+	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+		for (size_t i = 0; i < *nfds; i++)
+			close(fds[i]);
+		*nfds = 0;
+		return errno = EMSGSIZE, -1;
+	}
+	return n;
+}
+
+/* ---------------------------------------------------------------- the zygote */
+
+char *
+zygote_job_text(const struct container *ctr)
+{
+	json_t *o = json_pack("{s:s,s:s,s:s,s:s*,s:s*,s:o}", "id", ctr->id, "dir", ctr->dir,
+			      "data_dir", ctr->data_dir, "log_path", ctr->log_path, "image_rootfs",
+			      ctr->image_rootfs, "spec", spec_to_json(&ctr->spec));
+	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	json_decref(o);
+	return text;
+}
+
+struct container *
+zygote_job_container(struct ctrd *d, const char *text, size_t len)
+{
+	_cleanup_error_ struct ctr_error err = CTR_ERROR_INIT;
+	json_t *o = json_loadb(text, len, 0, NULL);
+	const char *id = NULL, *dir = NULL, *data_dir = NULL, *log_path = NULL, *image = NULL;
+	json_t *spec = NULL;
+	struct container *ctr = NULL;
+
+	if (o == NULL || json_unpack(o, "{s:s,s:s,s:s,s?s,s?s,s:o}", "id", &id, "dir", &dir,
+				     "data_dir", &data_dir, "log_path", &log_path, "image_rootfs",
+				     &image, "spec", &spec) < 0)
+		goto out;
+	ctr = xcalloc(1, sizeof(*ctr));
+	if (spec_from_json(&ctr->spec, spec, &err) < 0) {
+		spec_free(&ctr->spec);
+		free(ctr);
+		ctr = NULL;
+		goto out;
+	}
+	ctr->d = d;
+	snprintf(ctr->id, sizeof(ctr->id), "%s", id);
+	ctr->dir = xstrdup(dir);
+	ctr->data_dir = xstrdup(data_dir);
+	ctr->log_path = log_path ? xstrdup(log_path) : NULL;
+	ctr->image_rootfs = image ? xstrdup(image) : NULL;
+	ctr->pty_master = -1;
+	ctr->init = (struct proc_ref)PROC_REF_INIT;
+	ctr->monitor = (struct proc_ref)PROC_REF_INIT;
+out:
+	json_decref(o);
+	return ctr;
+}
+
+void
+zygote_job_container_free(struct container *ctr)
+{
+	if (ctr == NULL)
+		return;
+	spec_free(&ctr->spec);
+	free(ctr->dir);
+	free(ctr->data_dir);
+	free(ctr->log_path);
+	free(ctr->image_rootfs);
+	free(ctr);
+}
+
+/* Monitors are our children: reaped as they exit (monitor_process resets this for its init). */
+static void
+reap_children(int sig)
+{
+	int e = errno;
+
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	errno = e;
+}
+
+/*
+ * fork() with SIGCHLD held back until we hold a pidfd for the child: it
+ * cannot be reaped, and its pid reused, before that.
+ */
+static pid_t
+fork_with_pidfd(int *pidfd)
+{
+	sigset_t chld, old;
+
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, &old);
+	pid_t pid = fork();
+	if (pid > 0 && (*pidfd = proc_pidfd_open(pid)) < 0) {
+		int e = errno;
+		kill(pid, SIGKILL);
+		pid = -1;
+		errno = e;
+	}
+	if (pid != 0)
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	return pid;
+}
+
+/* Makes the monitor of one job; the errno to answer with (0: made, *pidfd is its pidfd). */
+static int
+zygote_fork(struct ctrd *d, int sock, int *pidfd, pid_t *pid)
+{
+	struct zygote_hdr h;
+	int fds[ZYGOTE_MAX_FDS];
+	size_t nfds = 0;
+	_cleanup_free_ char *buf = NULL;
+	_cleanup_error_ struct ctr_error err = CTR_ERROR_INIT;
+	struct container *ctr = NULL;
+	int r = EINVAL;
+
+	/* Its size first: a job is as long as its container's spec. */
+	ssize_t len = recv(sock, NULL, 0, MSG_PEEK | MSG_TRUNC);
+	if (len <= 0)
+		return -1; /* the daemon is gone (recv restarts after our SIGCHLD) */
+	buf = xmalloc((size_t)len + 1);
+	ssize_t n = recv_with_fds(sock, buf, (size_t)len, fds, ARRAY_SIZE(fds), &nfds);
+	if (n < 0)
+		return errno ? errno : EIO;
+	if ((size_t)n < sizeof(h))
+		goto out;
+	memcpy(&h, buf, sizeof(h));
+	size_t want = 2 + (h.has_log ? 1 : 0) + (h.has_stdio ? 3 : 0) + h.nprocs;
+	if ((size_t)n != sizeof(h) + h.json_len || nfds != want ||
+	    h.nprocs > CGROUP_MAX_HIERARCHIES)
+		goto out;
+	ctr = zygote_job_container(d, buf + sizeof(h), h.json_len);
+	if (ctr == NULL)
+		goto out;
+	const struct sock_fprog *filter = NULL;
+	if (!ctr->spec.seccomp_unconfined &&
+	    (filter = seccomp_default_prog(ctr->spec.caps, &err)) == NULL) {
+		r = err.errnum ? err.errnum : EINVAL;
+		goto out;
+	}
+	size_t k = 2;
+	int log_fd = h.has_log ? fds[k++] : -1;
+	int *stdio = h.has_stdio ? &fds[k] : NULL;
+	k += h.has_stdio ? 3 : 0;
+	int procs[CGROUP_MAX_HIERARCHIES + 1];
+	for (size_t i = 0; i < h.nprocs; i++)
+		procs[i] = fds[k + i];
+	procs[h.nprocs] = -1;
+
+	*pid = fork_with_pidfd(pidfd);
+	if (*pid < 0) {
+		r = errno;
+		goto out;
+	}
+	if (*pid == 0) {
+		/* The daemon's stderr of now (SIGHUP may have reopened it since we started). */
+		if (dup2(fds[1], STDERR_FILENO) < 0)
+			_exit(1);
+		close(sock);
+		spawn_monitor_main(ctr, fds[0], stdio, log_fd, procs, (unsigned long)h.clone_flags,
+				   &h.times, filter);
+	}
+	r = 0;
+out:
+	for (size_t i = 0; i < nfds; i++)
+		close(fds[i]);
+	zygote_job_container_free(ctr);
+	return r;
+}
+
+static _noreturn_ void
+zygote_main(struct ctrd *d, int sock, pid_t daemon_pid)
+{
+	(void)prctl(PR_SET_NAME, "ctrd-zygote", 0, 0, 0);
+	/* Nothing but forks for the daemon: it must not outlive it. */
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() != daemon_pid)
+		_exit(0);
+	proc_reset_signals();
+	struct sigaction sa = { .sa_handler = reap_children,
+				.sa_flags = SA_RESTART | SA_NOCLDSTOP };
+	(void)sigaction(SIGCHLD, &sa, NULL);
+	int keep[] = { sock };
+	if (proc_close_fds_except(keep, ARRAY_SIZE(keep)) < 0)
+		_exit(1);
+	for (;;) {
+		int pidfd = -1;
+		pid_t pid = 0;
+		int r = zygote_fork(d, sock, &pidfd, &pid);
+		if (r < 0)
+			_exit(0); /* the daemon is gone */
+		struct zygote_reply rep = { .errnum = r, .pid = (int32_t)pid };
+		struct iovec iov = { &rep, sizeof(rep) };
+		ssize_t n = send_with_fds(sock, &iov, 1, &pidfd, r == 0 ? 1 : 0);
+		if (pidfd >= 0)
+			close(pidfd);
+		if (n < 0)
+			_exit(0);
+	}
+}
+
+/* ---------------------------------------------------------------- the daemon */
+
+void
+zygote_start(struct ctrd *d)
+{
+	int sv[2];
+
+	d->zygote_fd = -1;
+	d->zygote = (struct proc_ref)PROC_REF_INIT;
+	d->zygote_ev = NULL;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		log_warn("zygote: socketpair: %s; monitors will be forks of the daemon",
+			 strerror(errno));
+		return;
+	}
+	pid_t self = getpid();
+	pid_t pid = fork();
+	if (pid < 0) {
+		log_warn("zygote: fork: %s; monitors will be forks of the daemon", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		zygote_main(d, sv[1], self);
+	}
+	close(sv[1]);
+	if (proc_ref_from_child(&d->zygote, pid) < 0) {
+		log_warn("zygote: pidfd_open: %s; monitors will be forks of the daemon",
+			 strerror(errno));
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		close(sv[0]);
+		return;
+	}
+	d->zygote_fd = sv[0];
+}
+
+void
+zygote_stop(struct ctrd *d)
+{
+	if (d->zygote_ev != NULL) {
+		event_free(d->zygote_ev);
+		d->zygote_ev = NULL;
+	}
+	if (d->zygote.pidfd < 0)
+		return;
+	/* End of file tells it to go; it holds nothing worth waiting for. */
+	close_fd(&d->zygote_fd);
+	(void)proc_ref_signal(&d->zygote, SIGKILL);
+	siginfo_t si;
+	(void)waitid((idtype_t)P_PIDFD, (id_t)d->zygote.pidfd, &si, WEXITED);
+	proc_ref_close(&d->zygote);
+}
+
+/* The zygote failed us: from now on the daemon forks monitors itself. */
+static void
+zygote_lost(struct ctrd *d, const char *what)
+{
+	log_warn("zygote: %s; monitors will be forks of the daemon from now on", what);
+	zygote_stop(d);
+}
+
+static void
+zygote_exited_cb(evutil_socket_t fd, short what, void *arg)
+{
+	zygote_lost(arg, "it exited");
+}
+
+void
+zygote_watch(struct ctrd *d)
+{
+	if (d->zygote.pidfd < 0)
+		return;
+	d->zygote_ev = event_new(d->base, d->zygote.pidfd, EV_READ, zygote_exited_cb, d);
+	if (d->zygote_ev == NULL)
+		abort();
+	event_add(d->zygote_ev, NULL);
+}
+
+int
+zygote_spawn(struct ctrd *d, const struct zygote_job *job, pid_t *pid, bool *uncertain)
+{
+	struct container *ctr = job->ctr;
+	*uncertain = false;
+
+	if (d->zygote_fd < 0)
+		return errno = ENOSYS, -1;
+	json_t *o = json_pack("{s:s,s:s,s:s,s:s*,s:s*,s:o}", "id", ctr->id, "dir", ctr->dir,
+			      "data_dir", ctr->data_dir, "log_path", ctr->log_path, "image_rootfs",
+			      ctr->image_rootfs, "spec", spec_to_json(&ctr->spec));
+	_cleanup_free_ char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (text == NULL)
+		return errno = ENOMEM, -1;
+
+	struct zygote_hdr h = { .json_len = (uint32_t)strlen(text),
+				.has_log = job->log_fd >= 0,
+				.has_stdio = job->stdio != NULL,
+				.clone_flags = job->clone_flags,
+				.times = *job->times };
+	int fds[ZYGOTE_MAX_FDS];
+	size_t nfds = 0;
+	fds[nfds++] = job->sync_fd;
+	fds[nfds++] = STDERR_FILENO;
+	if (job->log_fd >= 0)
+		fds[nfds++] = job->log_fd;
+	for (size_t i = 0; job->stdio != NULL && i < 3; i++)
+		fds[nfds++] = job->stdio[i];
+	for (size_t i = 0; job->procs[i] >= 0 && nfds < ARRAY_SIZE(fds); i++, h.nprocs++)
+		fds[nfds++] = job->procs[i];
+	struct iovec iov[2] = { { &h, sizeof(h) }, { text, h.json_len } };
+	if (send_with_fds(d->zygote_fd, iov, 2, fds, nfds) < 0) {
+		/* Not taken (too big for one message, or no zygote any more): nothing was made. */
+		int e = errno;
+		if (e != EMSGSIZE && e != ENOBUFS)
+			zygote_lost(d, strerror(e));
+		return errno = e, -1;
+	}
+
+	/* Bounded: the zygote decodes and forks, and never touches a container's files. */
+	struct pollfd p = { .fd = d->zygote_fd, .events = POLLIN };
+	int r;
+	do
+		r = poll(&p, 1, ZYGOTE_TIMEOUT_MS);
+	while (r < 0 && errno == EINTR);
+	struct zygote_reply rep;
+	int pidfd = -1;
+	size_t got = 0;
+	ssize_t n = r > 0 ? recv_with_fds(d->zygote_fd, &rep, sizeof(rep), &pidfd, 1, &got) : -1;
+	if (n != (ssize_t)sizeof(rep) || (rep.errnum == 0 && got != 1)) {
+		if (got == 1)
+			close(pidfd);
+		if (r == 0)
+			errno = ETIMEDOUT;
+		else if (n >= 0)
+			errno = EPROTO;
+		int e = errno;
+		*uncertain = true;
+		zygote_lost(d, r == 0 ? "no answer in time" : "no answer");
+		return errno = e, -1;
+	}
+	if (rep.errnum != 0)
+		return errno = rep.errnum, -1;
+	*pid = rep.pid;
+	return pidfd;
+}
