@@ -22,6 +22,7 @@
 #include "seccomp.h"
 #include "server.h"
 #include "sync.h"
+#include "zygote.h"
 
 #define EXEC_ID_LEN	 12
 #define EXEC_TIMEOUT_SEC 60
@@ -45,18 +46,6 @@ struct exec_proc {
 	struct request *attach;	 /* the attached client, told of the exit */
 	bool running;		 /* started, and in ctr->execs */
 	LIST_ENTRY(exec_proc) entry;
-};
-
-/* What the helper and the process need, from the request and the container. */
-struct exec_args {
-	struct container *ctr;
-	char **command, **env;
-	char *cwd, *user;
-	bool interactive, tty, attached;
-	unsigned short rows, cols;
-	int stdio[3];			       /* attached without -t: the client's */
-	int procs[CGROUP_MAX_HIERARCHIES + 1]; /* the container's cgroup.procs files */
-	const struct sock_fprog *seccomp;      /* the container's filter, or NULL */
 };
 
 static void exec_free(struct exec_proc *e);
@@ -115,9 +104,9 @@ process_main(void *arg)
 	child_start_process(arg);
 }
 
-/* The helper, forked from the daemon; never returns. */
-static _noreturn_ void
-exec_helper(struct exec_args *x, int sync_fd)
+/* The helper, forked from the zygote or the daemon; never returns. */
+_noreturn_ void
+exec_helper_main(struct exec_args *x, int sync_fd)
 {
 	struct container *ctr = x->ctr;
 	_cleanup_error_ struct ctr_error err = CTR_ERROR_INIT;
@@ -446,8 +435,7 @@ strv_json(json_t *arr)
 	return v;
 }
 
-/* The request's fields, checked beyond their types. */
-static int
+int
 exec_args_from(struct exec_args *x, struct container *ctr, json_t *params, size_t nfds,
 	       struct ctr_error *err)
 {
@@ -490,7 +478,7 @@ exec_args_from(struct exec_args *x, struct container *ctr, json_t *params, size_
 	return 0;
 }
 
-static void
+void
 exec_args_clear(struct exec_args *x)
 {
 	for (size_t i = 0; x->procs[i] >= 0; i++)
@@ -533,17 +521,32 @@ exec_start(struct conn *c, json_t *id, struct container *ctr, json_t *params, in
 		exec_args_clear(&x);
 		return ctr_error_sys(err, errno, "socketpair");
 	}
-	pid_t pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(sv[0]);
-		close(sv[1]);
-		exec_args_clear(&x);
-		return ctr_error_sys(err, e, "fork");
-	}
-	if (pid == 0) {
-		close(sv[0]);
-		exec_helper(&x, sv[1]);
+	/* The zygote forks the helper (as our child) if it can; else we do. */
+	bool uncertain = false;
+	pid_t pid = -1;
+	if (zygote_spawn_exec(ctr->d, ctr, params, sv[1], x.attached && !x.tty ? x.stdio : NULL,
+			      x.procs, &pid, &uncertain) < 0) {
+		if (uncertain) {
+			/* A helper may have been made: it reports into a socket nobody reads. */
+			close(sv[0]);
+			close(sv[1]);
+			if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+				exec_args_clear(&x);
+				return ctr_error_sys(err, errno, "socketpair");
+			}
+		}
+		pid = fork();
+		if (pid < 0) {
+			int e = errno;
+			close(sv[0]);
+			close(sv[1]);
+			exec_args_clear(&x);
+			return ctr_error_sys(err, e, "fork");
+		}
+		if (pid == 0) {
+			close(sv[0]);
+			exec_helper_main(&x, sv[1]);
+		}
 	}
 	close(sv[1]);
 

@@ -3,8 +3,11 @@
  * exec: a further process in a running container, the way `nsenter -a -t
  * PID` does it by hand:
  *
- *   ctrd --fork--> helper --setns(init's namespaces)--clone(CLONE_PARENT)--> process --execve
+ *   ctrd --(zygote)--fork--> helper --setns(init's namespaces)--clone(CLONE_PARENT)--> process
+ * --execve
  *
+ * The zygote (zygote.h) forks the helper as the daemon's child, so that the
+ * daemon does not fork; without one the daemon forks it.
  * The helper is not dumpable and holds no daemon fd but the sync socket while
  * it runs ctrd code inside the container's namespaces. Joining a pid
  * namespace only affects children, hence the clone; CLONE_PARENT makes the
@@ -17,9 +20,33 @@
 
 #include <jansson.h>
 
+#include "cgroup.h"
 #include "container.h"
 
 struct conn;
+struct sock_fprog;
+
+/* What the helper and the process need, from the request and the container. */
+struct exec_args {
+	struct container *ctr;
+	char **command, **env;
+	char *cwd, *user;
+	bool interactive, tty, attached;
+	unsigned short rows, cols;
+	int stdio[3];			       /* attached without -t: the client's */
+	int procs[CGROUP_MAX_HIERARCHIES + 1]; /* the container's cgroup.procs files */
+	const struct sock_fprog *seccomp;      /* the container's filter, or NULL */
+};
+
+/* The request's fields, checked beyond their types (nfds: the fds it came with). */
+int exec_args_from(struct exec_args *x, struct container *ctr, json_t *params, size_t nfds,
+		   struct ctr_error *err);
+void exec_args_clear(struct exec_args *x);
+/*
+ * The helper, in a fresh child of the daemon's (forked by the zygote or the
+ * daemon): joins the container and clones the process. Never returns.
+ */
+_noreturn_ void exec_helper_main(struct exec_args *x, int sync_fd);
 
 /* Starts a validated `exec` request; replies later. -1 with err if nothing started. */
 int exec_start(struct conn *c, json_t *id, struct container *ctr, json_t *params, int *fds,

@@ -3,6 +3,7 @@
 
 #include <event2/event.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -11,31 +12,36 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 
+#include "exec.h"
 #include "log.h"
 #include "seccomp.h"
 #include "spawn.h"
 #include "spec.h"
+#include "sync.h"
 #include "zygote.h"
 
 /*
- * A job is one SOCK_SEQPACKET message: a header, the container as JSON, and
- * its fds (sync socket, our stderr, then the log, stdio and cgroup files as
- * the header counts them). The answer is a zygote_reply with the monitor's
- * pidfd when it was made.
+ * A job is one SOCK_SEQPACKET message: a header, JSON (the container, and
+ * for an exec the request's params), and its fds: the sync socket, our
+ * stderr, then the extra fd (the log of a start, the init's pidfd for an
+ * exec), stdio and the cgroup files, as the header counts them. The answer
+ * is a zygote_reply, with the monitor's pidfd when one was made.
  */
 #define ZYGOTE_MAX_FDS	  (3 + 3 + CGROUP_MAX_HIERARCHIES)
 /* Forking and answering take a millisecond; a zygote this late is stuck. */
 #define ZYGOTE_TIMEOUT_MS 10000
 
+enum zygote_kind { ZYGOTE_MONITOR = 1, ZYGOTE_EXEC };
+
 struct zygote_hdr {
 	uint32_t json_len;
-	uint8_t has_log, has_stdio, nprocs;
+	uint8_t kind, has_extra, has_stdio, nprocs;
 	uint64_t clone_flags;
 	struct start_times times;
 };
 
 struct zygote_reply {
-	int32_t errnum; /* 0: a monitor was made, its pidfd attached */
+	int32_t errnum; /* 0: made (a monitor's pidfd attached) */
 	int32_t pid;
 };
 
@@ -110,23 +116,29 @@ recv_with_fds(int sock, void *buf, size_t len, int *fds, size_t max, size_t *nfd
 
 /* ---------------------------------------------------------------- the zygote */
 
+static json_t *
+zygote_job_json(const struct container *ctr)
+{
+	return json_pack("{s:s,s:s,s:s,s:s*,s:s*,s:o}", "id", ctr->id, "dir", ctr->dir, "data_dir",
+			 ctr->data_dir, "log_path", ctr->log_path, "image_rootfs",
+			 ctr->image_rootfs, "spec", spec_to_json(&ctr->spec));
+}
+
 char *
 zygote_job_text(const struct container *ctr)
 {
-	json_t *o = json_pack("{s:s,s:s,s:s,s:s*,s:s*,s:o}", "id", ctr->id, "dir", ctr->dir,
-			      "data_dir", ctr->data_dir, "log_path", ctr->log_path, "image_rootfs",
-			      ctr->image_rootfs, "spec", spec_to_json(&ctr->spec));
+	json_t *o = zygote_job_json(ctr);
 	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
 	json_decref(o);
 	return text;
 }
 
-struct container *
-zygote_job_container(struct ctrd *d, const char *text, size_t len)
+/* The container a job describes (o is borrowed); NULL if it is not a good one. */
+static struct container *
+zygote_job_container_json(struct ctrd *d, json_t *o)
 {
 	_cleanup_error_ struct ctr_error err = CTR_ERROR_INIT;
-	json_t *o = json_loadb(text, len, 0, NULL);
 	const char *id = NULL, *dir = NULL, *data_dir = NULL, *log_path = NULL, *image = NULL;
 	json_t *spec = NULL;
 	struct container *ctr = NULL;
@@ -152,6 +164,15 @@ zygote_job_container(struct ctrd *d, const char *text, size_t len)
 	ctr->init = (struct proc_ref)PROC_REF_INIT;
 	ctr->monitor = (struct proc_ref)PROC_REF_INIT;
 out:
+	return ctr;
+}
+
+struct container *
+zygote_job_container(struct ctrd *d, const char *text, size_t len)
+{
+	json_t *o = json_loadb(text, len, 0, NULL);
+	struct container *ctr = o ? zygote_job_container_json(d, o) : NULL;
+
 	json_decref(o);
 	return ctr;
 }
@@ -204,7 +225,31 @@ fork_with_pidfd(int *pidfd)
 	return pid;
 }
 
-/* Makes the monitor of one job; the errno to answer with (0: made, *pidfd is its pidfd). */
+/* The exec helper of one job (exec.c), a child of the daemon's: never returns. */
+static _noreturn_ void
+zygote_exec_helper(struct container *ctr, json_t *params, int sync_fd, int *stdio, size_t nstdio,
+		   const int *procs)
+{
+	_cleanup_error_ struct ctr_error err = CTR_ERROR_INIT;
+	struct exec_args x;
+
+	if (exec_args_from(&x, ctr, params, nstdio, &err) < 0 ||
+	    (!ctr->spec.seccomp_unconfined &&
+	     (x.seccomp = seccomp_default_prog(ctr->spec.caps, &err)) == NULL)) {
+		sync_send_error(sync_fd, err.code ? err.code : CTR_E_SYSTEM, err.errnum, 0,
+				err.msg ? err.msg : "exec: bad job");
+		_exit(1);
+	}
+	for (size_t i = 0; i < nstdio; i++)
+		x.stdio[i] = stdio[i];
+	size_t n = 0;
+	for (; procs[n] >= 0; n++)
+		x.procs[n] = procs[n];
+	x.procs[n] = -1;
+	exec_helper_main(&x, sync_fd);
+}
+
+/* Makes what one job asks for; the errno to answer with (0: made; a monitor's pidfd in *pidfd). */
 static int
 zygote_fork(struct ctrd *d, int sock, int *pidfd, pid_t *pid)
 {
@@ -214,6 +259,7 @@ zygote_fork(struct ctrd *d, int sock, int *pidfd, pid_t *pid)
 	_cleanup_free_ char *buf = NULL;
 	_cleanup_error_ struct ctr_error err = CTR_ERROR_INIT;
 	struct container *ctr = NULL;
+	json_t *o = NULL;
 	int r = EINVAL;
 
 	/* Its size first: a job is as long as its container's spec. */
@@ -227,21 +273,16 @@ zygote_fork(struct ctrd *d, int sock, int *pidfd, pid_t *pid)
 	if ((size_t)n < sizeof(h))
 		goto out;
 	memcpy(&h, buf, sizeof(h));
-	size_t want = 2 + (h.has_log ? 1 : 0) + (h.has_stdio ? 3 : 0) + h.nprocs;
+	size_t want = 2 + (h.has_extra ? 1 : 0) + (h.has_stdio ? 3 : 0) + h.nprocs;
 	if ((size_t)n != sizeof(h) + h.json_len || nfds != want ||
-	    h.nprocs > CGROUP_MAX_HIERARCHIES)
+	    h.nprocs > CGROUP_MAX_HIERARCHIES || (h.kind == ZYGOTE_EXEC && !h.has_extra))
 		goto out;
-	ctr = zygote_job_container(d, buf + sizeof(h), h.json_len);
+	o = json_loadb(buf + sizeof(h), h.json_len, 0, NULL);
+	ctr = o ? zygote_job_container_json(d, o) : NULL;
 	if (ctr == NULL)
 		goto out;
-	const struct sock_fprog *filter = NULL;
-	if (!ctr->spec.seccomp_unconfined &&
-	    (filter = seccomp_default_prog(ctr->spec.caps, &err)) == NULL) {
-		r = err.errnum ? err.errnum : EINVAL;
-		goto out;
-	}
 	size_t k = 2;
-	int log_fd = h.has_log ? fds[k++] : -1;
+	int extra = h.has_extra ? fds[k++] : -1;
 	int *stdio = h.has_stdio ? &fds[k] : NULL;
 	k += h.has_stdio ? 3 : 0;
 	int procs[CGROUP_MAX_HIERARCHIES + 1];
@@ -249,6 +290,37 @@ zygote_fork(struct ctrd *d, int sock, int *pidfd, pid_t *pid)
 		procs[i] = fds[k + i];
 	procs[h.nprocs] = -1;
 
+	if (h.kind == ZYGOTE_EXEC) {
+		json_t *params = json_object_get(o, "params");
+		json_int_t init_pid = json_integer_value(json_object_get(o, "init_pid"));
+		if (!json_is_object(params) || init_pid <= 0)
+			goto out;
+		ctr->init.pid = (pid_t)init_pid;
+		ctr->init.pidfd = extra;
+		/* The daemon's child, as the process it clones will be: it reaps them. */
+		*pid = proc_clone(CLONE_PARENT);
+		if (*pid < 0) {
+			r = errno;
+			goto out;
+		}
+		if (*pid == 0) {
+			if (dup2(fds[1], STDERR_FILENO) < 0)
+				_exit(1);
+			close(sock);
+			zygote_exec_helper(ctr, params, fds[0], stdio, stdio ? 3 : 0, procs);
+		}
+		ctr->init.pidfd = -1; /* closed with the job's fds */
+		r = 0;
+		goto out;
+	}
+	if (h.kind != ZYGOTE_MONITOR)
+		goto out;
+	const struct sock_fprog *filter = NULL;
+	if (!ctr->spec.seccomp_unconfined &&
+	    (filter = seccomp_default_prog(ctr->spec.caps, &err)) == NULL) {
+		r = err.errnum ? err.errnum : EINVAL;
+		goto out;
+	}
 	*pid = fork_with_pidfd(pidfd);
 	if (*pid < 0) {
 		r = errno;
@@ -259,7 +331,7 @@ zygote_fork(struct ctrd *d, int sock, int *pidfd, pid_t *pid)
 		if (dup2(fds[1], STDERR_FILENO) < 0)
 			_exit(1);
 		close(sock);
-		spawn_monitor_main(ctr, fds[0], stdio, log_fd, procs, (unsigned long)h.clone_flags,
+		spawn_monitor_main(ctr, fds[0], stdio, extra, procs, (unsigned long)h.clone_flags,
 				   &h.times, filter);
 	}
 	r = 0;
@@ -267,6 +339,7 @@ out:
 	for (size_t i = 0; i < nfds; i++)
 		close(fds[i]);
 	zygote_job_container_free(ctr);
+	json_decref(o);
 	return r;
 }
 
@@ -293,7 +366,7 @@ zygote_main(struct ctrd *d, int sock, pid_t daemon_pid)
 			_exit(0); /* the daemon is gone */
 		struct zygote_reply rep = { .errnum = r, .pid = (int32_t)pid };
 		struct iovec iov = { &rep, sizeof(rep) };
-		ssize_t n = send_with_fds(sock, &iov, 1, &pidfd, r == 0 ? 1 : 0);
+		ssize_t n = send_with_fds(sock, &iov, 1, &pidfd, pidfd >= 0 ? 1 : 0);
 		if (pidfd >= 0)
 			close(pidfd);
 		if (n < 0)
@@ -382,38 +455,37 @@ zygote_watch(struct ctrd *d)
 	event_add(d->zygote_ev, NULL);
 }
 
-int
-zygote_spawn(struct ctrd *d, const struct zygote_job *job, pid_t *pid, bool *uncertain)
+/*
+ * Sends one job (o: taken) and waits for the answer: 0 with *pid (and a
+ * monitor's pidfd in *pidfd), or -1 with errno as zygote_spawn().
+ */
+static int
+zygote_call(struct ctrd *d, struct zygote_hdr *h, json_t *o, int sync_fd, int extra,
+	    const int *stdio, const int *procs, pid_t *pid, int *pidfd, bool *uncertain)
 {
-	struct container *ctr = job->ctr;
-	*uncertain = false;
+	_cleanup_free_ char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
+	json_decref(o);
+	*uncertain = false;
 	if (d->zygote_fd < 0)
 		return errno = ENOSYS, -1;
-	json_t *o = json_pack("{s:s,s:s,s:s,s:s*,s:s*,s:o}", "id", ctr->id, "dir", ctr->dir,
-			      "data_dir", ctr->data_dir, "log_path", ctr->log_path, "image_rootfs",
-			      ctr->image_rootfs, "spec", spec_to_json(&ctr->spec));
-	_cleanup_free_ char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	json_decref(o);
 	if (text == NULL)
 		return errno = ENOMEM, -1;
-
-	struct zygote_hdr h = { .json_len = (uint32_t)strlen(text),
-				.has_log = job->log_fd >= 0,
-				.has_stdio = job->stdio != NULL,
-				.clone_flags = job->clone_flags,
-				.times = *job->times };
 	int fds[ZYGOTE_MAX_FDS];
 	size_t nfds = 0;
-	fds[nfds++] = job->sync_fd;
+	h->json_len = (uint32_t)strlen(text);
+	h->has_extra = extra >= 0;
+	h->has_stdio = stdio != NULL;
+	h->nprocs = 0;
+	fds[nfds++] = sync_fd;
 	fds[nfds++] = STDERR_FILENO;
-	if (job->log_fd >= 0)
-		fds[nfds++] = job->log_fd;
-	for (size_t i = 0; job->stdio != NULL && i < 3; i++)
-		fds[nfds++] = job->stdio[i];
-	for (size_t i = 0; job->procs[i] >= 0 && nfds < ARRAY_SIZE(fds); i++, h.nprocs++)
-		fds[nfds++] = job->procs[i];
-	struct iovec iov[2] = { { &h, sizeof(h) }, { text, h.json_len } };
+	if (extra >= 0)
+		fds[nfds++] = extra;
+	for (size_t i = 0; stdio != NULL && i < 3; i++)
+		fds[nfds++] = stdio[i];
+	for (size_t i = 0; procs[i] >= 0 && nfds < ARRAY_SIZE(fds); i++, h->nprocs++)
+		fds[nfds++] = procs[i];
+	struct iovec iov[2] = { { h, sizeof(*h) }, { text, h->json_len } };
 	if (send_with_fds(d->zygote_fd, iov, 2, fds, nfds) < 0) {
 		/* Not taken (too big for one message, or no zygote any more): nothing was made. */
 		int e = errno;
@@ -429,23 +501,54 @@ zygote_spawn(struct ctrd *d, const struct zygote_job *job, pid_t *pid, bool *unc
 		r = poll(&p, 1, ZYGOTE_TIMEOUT_MS);
 	while (r < 0 && errno == EINTR);
 	struct zygote_reply rep;
-	int pidfd = -1;
+	int fd = -1;
 	size_t got = 0;
-	ssize_t n = r > 0 ? recv_with_fds(d->zygote_fd, &rep, sizeof(rep), &pidfd, 1, &got) : -1;
-	if (n != (ssize_t)sizeof(rep) || (rep.errnum == 0 && got != 1)) {
+	size_t want = h->kind == ZYGOTE_MONITOR ? 1 : 0;
+	ssize_t n = r > 0 ? recv_with_fds(d->zygote_fd, &rep, sizeof(rep), &fd, 1, &got) : -1;
+	if (n != (ssize_t)sizeof(rep) || (rep.errnum == 0 && (got != want || rep.pid <= 0))) {
+		int e = r == 0 ? ETIMEDOUT : n >= 0 ? EPROTO : errno;
 		if (got == 1)
-			close(pidfd);
-		if (r == 0)
-			errno = ETIMEDOUT;
-		else if (n >= 0)
-			errno = EPROTO;
-		int e = errno;
+			close(fd);
 		*uncertain = true;
 		zygote_lost(d, r == 0 ? "no answer in time" : "no answer");
 		return errno = e, -1;
 	}
-	if (rep.errnum != 0)
+	if (rep.errnum != 0) {
+		if (got == 1)
+			close(fd);
 		return errno = rep.errnum, -1;
+	}
 	*pid = rep.pid;
+	*pidfd = fd;
+	return 0;
+}
+
+int
+zygote_spawn(struct ctrd *d, const struct zygote_job *job, pid_t *pid, bool *uncertain)
+{
+	struct zygote_hdr h = { .kind = ZYGOTE_MONITOR,
+				.clone_flags = job->clone_flags,
+				.times = *job->times };
+	int pidfd = -1;
+
+	if (zygote_call(d, &h, zygote_job_json(job->ctr), job->sync_fd, job->log_fd, job->stdio,
+			job->procs, pid, &pidfd, uncertain) < 0)
+		return -1;
 	return pidfd;
+}
+
+int
+zygote_spawn_exec(struct ctrd *d, struct container *ctr, json_t *params, int sync_fd,
+		  const int *stdio, const int *procs, pid_t *pid, bool *uncertain)
+{
+	struct zygote_hdr h = { .kind = ZYGOTE_EXEC };
+	json_t *o = zygote_job_json(ctr);
+	int pidfd = -1;
+
+	if (o != NULL) {
+		json_object_set(o, "params", params);
+		json_object_set_new(o, "init_pid", json_integer(ctr->init.pid));
+	}
+	return zygote_call(d, &h, o, sync_fd, ctr->init.pidfd, stdio, procs, pid, &pidfd,
+			   uncertain);
 }

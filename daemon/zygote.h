@@ -12,7 +12,8 @@
  * and contending with the monitor's own (BENCHMARKS.md). The zygote is
  * small and idle between forks, and the daemon never forks a monitor.
  *
- * It is started with the daemon and ends when the daemon's end of its
+ * It forks exec helpers too (exec.h), as the daemon's children. It is
+ * started with the daemon and ends when the daemon's end of its
  * socket closes. Monitors are its children, reaped by it; the daemon
  * watches them through pidfds, as it does the monitors a restarted daemon
  * finds. Without a zygote (it could not start, or died) the daemon forks
@@ -49,6 +50,15 @@ struct zygote_job {
  * is set: the caller must not let a second monitor share job->sync_fd.
  */
 int zygote_spawn(struct ctrd *d, const struct zygote_job *job, pid_t *pid, bool *uncertain);
+
+/*
+ * Has the zygote fork the helper of an exec (exec.c) of ctr, for the
+ * request's params, as our child (CLONE_PARENT), as is the process it
+ * clones: we reap both. stdio is the attached client's, or NULL. 0 with
+ * *pid, or -1 as zygote_spawn().
+ */
+int zygote_spawn_exec(struct ctrd *d, struct container *ctr, json_t *params, int sync_fd,
+		      const int *stdio, const int *procs, pid_t *pid, bool *uncertain);
 
 /* The container as a job carries it, and back (NULL if the text is not a good job). */
 char *zygote_job_text(const struct container *ctr);

@@ -398,7 +398,7 @@ zygote_of() {
 	pgrep -P "$1" -x ctrd-zygote || true
 }
 
-@test "zygote: it forks the monitors, goes with the daemon, and a dead one only means ctrd forks them itself" {
+@test "zygote: it forks monitors and exec helpers, goes with the daemon, and a dead one only means ctrd forks them itself" {
 	local daemon zygote mon
 	daemon=$(cat "$T/ctrd.pid")
 	zygote=$(zygote_of "$daemon")
@@ -412,6 +412,9 @@ zygote_of() {
 	run "$CTRCTL" run --rm busybox sh -c 'echo out; echo err >&2; exit 7'
 	[ "$status" -eq 7 ]
 	[ "${lines[0]}" = out ] && [ "${lines[1]}" = err ]
+	# It forks exec helpers too, as the daemon's children: exit codes and output come back.
+	run "$CTRCTL" exec zyg1 sh -c 'echo $((6 * 7)); exit 5'
+	[ "$status" -eq 5 ] && [ "$output" = 42 ]
 
 	# Killed: containers and their monitors live on; the next start is forked by ctrd.
 	kill -KILL "$zygote"
@@ -423,6 +426,8 @@ zygote_of() {
 	[ "$(ps -o ppid= -p "$(inspect_field zyg2 monitor_pid)" | tr -d ' ')" = "$daemon" ]
 	[ "$(inspect_field zyg1 state)" = running ]
 	kill -0 "$mon"
+	run "$CTRCTL" exec zyg1 sh -c 'exit 6'
+	[ "$status" -eq 6 ]
 	"$CTRCTL" rm -f zyg2 >/dev/null
 
 	# A new daemon has a new zygote; kill -9 of the daemon takes its zygote along.
