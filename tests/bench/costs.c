@@ -18,6 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
 #define ROUNDS 15
 #define PAGES  1024
 #define PAGE   4096
@@ -177,16 +181,60 @@ wakeup_us(void)
 	return median(v, 50);
 }
 
-int
-main(void)
+#if defined(__x86_64__) || defined(__i386__)
+/*
+ * One cpuid instruction. glibc's start-up asks the CPU for its features and
+ * cache sizes with a few dozen of them in every new program, and under a
+ * hypervisor each one traps.
+ */
+static double
+cpuid_us(void)
 {
-	double sc[ROUNDS], ft[ROUNDS], fk[ROUNDS], cow[ROUNDS], vf[ROUNDS];
+	unsigned a, b, c, d, sum = 0;
+	double t0 = now_us();
+
+	for (unsigned i = 0; i < 100; i++) {
+		__cpuid_count(0x8000001d, i & 3, a, b, c, d);
+		sum += a ^ b ^ c ^ d;
+	}
+	double t = (now_us() - t0) / 100;
+	return sum == 0xdeadbeef ? t + 1e-9 : t; /* the loop is not optimised away */
+}
+#endif
+
+/* vfork, execve of this program (which exits at once) and wait: a program's whole start. */
+static double
+exec_us(void)
+{
+	double t0 = now_us();
+	pid_t pid = vfork();
+
+	if (pid < 0)
+		die("vfork");
+	if (pid == 0) {
+		execl("/proc/self/exe", "costs", "--exit", (char *)NULL);
+		_exit(127);
+	}
+	int st;
+	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		die("exec of itself");
+	return now_us() - t0;
+}
+
+int
+main(int argc, char **argv)
+{
+	double sc[ROUNDS], ft[ROUNDS], fk[ROUNDS], cow[ROUNDS], vf[ROUNDS], ex[ROUNDS];
+
+	if (argc > 1 && strcmp(argv[1], "--exit") == 0)
+		return 0;
 
 	for (int i = 0; i < ROUNDS; i++) {
 		sc[i] = syscall_us();
 		ft[i] = first_touch_us();
 		fork_us(&fk[i], &cow[i]);
 		vf[i] = vfork_us();
+		ex[i] = exec_us();
 	}
 	printf("cost: system call (getppid): %.2f us\n", median(sc, ROUNDS));
 	printf("cost: first write to a new page: %.1f us\n", median(ft, ROUNDS));
@@ -195,5 +243,9 @@ main(void)
 	       median(fk, ROUNDS));
 	printf("cost: vfork() to the child's _exit: %.0f us\n", median(vf, ROUNDS));
 	printf("cost: wake a process on the other, idle CPU: %.0f us\n", wakeup_us());
+	printf("cost: vfork, execve and exit of a small dynamic program: %.0f us\n", median(ex, ROUNDS));
+#if defined(__x86_64__) || defined(__i386__)
+	printf("cost: cpuid instruction: %.1f us\n", cpuid_us());
+#endif
 	return 0;
 }
