@@ -190,7 +190,7 @@ zygote_job_container_free(struct container *ctr)
 	free(ctr);
 }
 
-/* Monitors are our children: reaped as they exit (monitor_process resets this for its init). */
+/* Monitors are our children: reaped as they exit (spawn_monitor_main resets this). */
 static void
 reap_children(int sig)
 {

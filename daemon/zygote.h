@@ -31,7 +31,7 @@ void zygote_watch(struct ctrd *d);
 /* Ends it (at daemon exit). */
 void zygote_stop(struct ctrd *d);
 
-/* What the monitor of a start gets: the same as monitor_process() in spawn.c. */
+/* What the monitor of a start gets: spawn_monitor_main()'s arguments (spawn.h). */
 struct zygote_job {
 	struct container *ctr;
 	int sync_fd;
