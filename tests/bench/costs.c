@@ -243,7 +243,8 @@ main(int argc, char **argv)
 	       median(fk, ROUNDS));
 	printf("cost: vfork() to the child's _exit: %.0f us\n", median(vf, ROUNDS));
 	printf("cost: wake a process on the other, idle CPU: %.0f us\n", wakeup_us());
-	printf("cost: vfork, execve and exit of a small dynamic program: %.0f us\n", median(ex, ROUNDS));
+	printf("cost: vfork, execve and exit of a small dynamic program: %.0f us\n",
+	       median(ex, ROUNDS));
 #if defined(__x86_64__) || defined(__i386__)
 	printf("cost: cpuid instruction: %.1f us\n", cpuid_us());
 #endif
