@@ -225,6 +225,19 @@ fork_with_pidfd(int *pidfd)
 	return pid;
 }
 
+/*
+ * In a child the zygote just made: the daemon's stderr of now (SIGHUP may
+ * have reopened it since we started) becomes ours, and the zygote's socket
+ * is not the child's to hold.
+ */
+static void
+child_leave_zygote(int daemon_stderr, int sock)
+{
+	if (dup2(daemon_stderr, STDERR_FILENO) < 0)
+		_exit(1);
+	close(sock);
+}
+
 /* The exec helper of one job (exec.c), a child of the daemon's: never returns. */
 static _noreturn_ void
 zygote_exec_helper(struct container *ctr, json_t *params, int sync_fd, int *stdio, size_t nstdio,
@@ -304,9 +317,7 @@ zygote_fork(struct ctrd *d, int sock, int *pidfd, pid_t *pid)
 			goto out;
 		}
 		if (*pid == 0) {
-			if (dup2(fds[1], STDERR_FILENO) < 0)
-				_exit(1);
-			close(sock);
+			child_leave_zygote(fds[1], sock);
 			zygote_exec_helper(ctr, params, fds[0], stdio, stdio ? 3 : 0, procs);
 		}
 		ctr->init.pidfd = -1; /* closed with the job's fds */
@@ -327,10 +338,7 @@ zygote_fork(struct ctrd *d, int sock, int *pidfd, pid_t *pid)
 		goto out;
 	}
 	if (*pid == 0) {
-		/* The daemon's stderr of now (SIGHUP may have reopened it since we started). */
-		if (dup2(fds[1], STDERR_FILENO) < 0)
-			_exit(1);
-		close(sock);
+		child_leave_zygote(fds[1], sock);
 		spawn_monitor_main(ctr, fds[0], stdio, extra, procs, (unsigned long)h.clone_flags,
 				   &h.times, filter);
 	}
