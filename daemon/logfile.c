@@ -1,50 +1,123 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The writing side of the log format (logfile.h). ctrd-monitor links this
+ * without a real C library (nolibc.c): no malloc, no stdio.
+ */
 #include "config.h"
 
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "logfile.h"
 
+static int
+write_whole(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Records are built in this buffer and written whenever it fills, so memory
+ * stays fixed however many lines one read brought. A record may straddle two
+ * writes; readers keep an incomplete last line until its newline comes.
+ */
+struct out {
+	int fd;
+	size_t len;
+	ssize_t total;
+	char buf[64 * 1024];
+};
+
+static int
+out_put(struct out *o, const char *p, size_t n)
+{
+	while (n > 0) {
+		if (o->len == sizeof(o->buf)) {
+			if (write_whole(o->fd, o->buf, o->len) < 0)
+				return -1;
+			o->total += (ssize_t)o->len;
+			o->len = 0;
+		}
+		size_t take = sizeof(o->buf) - o->len < n ? sizeof(o->buf) - o->len : n;
+		memcpy(o->buf + o->len, p, take);
+		o->len += take;
+		p += take;
+		n -= take;
+	}
+	return 0;
+}
+
 ssize_t
 logfile_append(int fd, bool is_stderr, const char *buf, size_t len, int64_t now_ns)
 {
-	_cleanup_free_ char *stamp = time_format_rfc3339(now_ns);
-	const char *stream = is_stderr ? "stderr" : "stdout";
-	size_t prefix = strlen(stamp) + strlen(stream) + 5; /* "T S F " and '\n' */
-	size_t lines = 1;
+	static struct out o;
+	char prefix[TIME_RFC3339_MAX + 16];
+	size_t plen = time_format_rfc3339_buf(now_ns, prefix);
 
-	for (size_t i = 0; i < len; i++)
-		lines += buf[i] == '\n';
-	_cleanup_free_ char *out = xmalloc(len + lines * prefix);
-	size_t o = 0;
-
+	memcpy(prefix + plen, is_stderr ? " stderr " : " stdout ", 8);
+	plen += 8;
+	o.fd = fd;
+	o.len = 0;
+	o.total = 0;
 	for (const char *p = buf, *end = buf + len; p < end;) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = (size_t)((nl ? nl : end) - p);
-		o += (size_t)sprintf(out + o, "%s %s %c ", stamp, stream, nl ? 'F' : 'P');
-		memcpy(out + o, p, n);
-		o += n;
-		out[o++] = '\n';
+		prefix[plen] = nl ? 'F' : 'P';
+		prefix[plen + 1] = ' ';
+		if (out_put(&o, prefix, plen + 2) < 0 || out_put(&o, p, n) < 0 ||
+		    out_put(&o, "\n", 1) < 0)
+			return -1;
 		p += n + (nl ? 1 : 0);
 	}
-	return write_all(fd, out, o) < 0 ? -1 : (ssize_t)o;
+	if (write_whole(fd, o.buf, o.len) < 0)
+		return -1;
+	return o.total + (ssize_t)o.len;
 }
 
-char *
-logfile_name(const char *path, int k)
+/* path.k into buf (path itself for k == 0); -1 if that is longer than a path can be. */
+static int
+rotated_name(char buf[static PATH_MAX + 16], const char *path, int k)
 {
-	return k == 0 ? xstrdup(path) : xasprintf("%s.%d", path, k);
+	size_t n = strlen(path);
+	if (n >= PATH_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, path, n);
+	if (k > 0) {
+		char digits[12];
+		int d = 0;
+		for (; k > 0; k /= 10)
+			digits[d++] = (char)('0' + k % 10);
+		buf[n++] = '.';
+		while (d > 0)
+			buf[n++] = digits[--d];
+	}
+	buf[n] = '\0';
+	return 0;
 }
 
 int
 logfile_rotate(int fd, const char *path, int files)
 {
+	char from[PATH_MAX + 16], to[PATH_MAX + 16];
+
 	if (files <= 1)
 		return ftruncate(fd, 0);
 	for (int k = files - 1; k >= 1; k--) {
-		_cleanup_free_ char *from = logfile_name(path, k - 1);
-		_cleanup_free_ char *to = logfile_name(path, k);
+		if (rotated_name(from, path, k - 1) < 0 || rotated_name(to, path, k) < 0)
+			return -1;
 		if (rename(from, to) < 0 && errno != ENOENT)
 			return -1;
 	}
@@ -54,37 +127,4 @@ logfile_rotate(int fd, const char *path, int files)
 	int r = dup3(nfd, fd, O_CLOEXEC) < 0 ? -1 : 0;
 	close(nfd);
 	return r;
-}
-
-int
-logfile_parse(const char *line, size_t len, struct log_record *rec)
-{
-	const char *end = line + len;
-	const char *sp1 = memchr(line, ' ', len);
-
-	if (sp1 == NULL || (size_t)(end - sp1) < 10)
-		return -1;
-	char stamp[40];
-	size_t slen = (size_t)(sp1 - line);
-	if (slen >= sizeof(stamp))
-		return -1;
-	memcpy(stamp, line, slen);
-	stamp[slen] = '\0';
-	if (time_parse_rfc3339(stamp, &rec->time) < 0)
-		return -1;
-	const char *p = sp1 + 1;
-	if ((size_t)(end - p) >= 9 && memcmp(p, "stdout ", 7) == 0)
-		rec->is_stderr = false;
-	else if ((size_t)(end - p) >= 9 && memcmp(p, "stderr ", 7) == 0)
-		rec->is_stderr = true;
-	else
-		return -1;
-	p += 7;
-	if ((*p != 'F' && *p != 'P') || (p + 1 < end && p[1] != ' '))
-		return -1;
-	rec->partial = *p == 'P';
-	p += p + 1 < end ? 2 : 1;
-	rec->data = p;
-	rec->len = (size_t)(end - p);
-	return 0;
 }

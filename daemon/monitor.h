@@ -7,10 +7,13 @@
  * the init, and writes how it ended to the container's exit file before
  * exiting. The daemon learns of that through the monitor's pidfd.
  *
- * The monitor starts as a fork of the daemon (spawn.c) and, once the init is
- * running, executes the small static `ctrd-monitor` program, so each
- * container costs a few pages instead of a copy of the daemon, and `ps`
- * shows "ctrd-monitor ID" rather than a second ctrd.
+ * The monitor starts as a fork of the zygote or the daemon (spawn.c) and,
+ * once the init is running, executes the small static `ctrd-monitor`
+ * program, so each container costs a few pages instead of a copy of the
+ * daemon, and `ps` shows "ctrd-monitor ID" rather than a second ctrd.
+ * ctrd-monitor is monitor_run.c with no C library (nolibc.c) where it can
+ * be: a short command's exit would otherwise wait for the monitor to get
+ * through the C library's start-up (a millisecond on a virtual machine).
  */
 #ifndef CTRD_MONITOR_H
 #define CTRD_MONITOR_H
