@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -15,6 +16,7 @@
 #include "caps.h"
 #include "cgroup.h"
 #include "child.h"
+#include "failpoint.h"
 #include "fsutil.h"
 #include "mounts.h"
 #include "seccomp.h"
@@ -24,12 +26,21 @@
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
+/* process_spec.past_heap of this process, for fail(). */
+static bool *past_heap;
+
 /* Reports err to the daemon (stage, errno, 126/127) and exits: the child's one way out. */
 static _noreturn_ void
-fail(int sync_fd, const struct ctr_error *err)
+fail(int sync_fd, struct ctr_error *err)
 {
+	int code = err->exit_code ? err->exit_code : 125;
+
 	sync_send_error(sync_fd, err->code, err->errnum, err->exit_code, err->msg);
-	_exit(err->exit_code ? err->exit_code : 125);
+	/* Our heap may be the zygote's (spawn.c): leave nothing in it. */
+	ctr_error_clear(err);
+	if (past_heap != NULL)
+		*past_heap = true;
+	_exit(code);
 }
 
 void
@@ -75,29 +86,39 @@ child_exec(char *const argv[], char *const envp[], int *errnum)
 	const char *path = env_get(envp, "PATH");
 	if (path == NULL)
 		path = DEFAULT_PATH;
-	_cleanup_free_ char *dirs = xstrdup(path);
-	char *save = NULL;
+	/*
+	 * On the stack, not the heap: a successful execve never returns to free
+	 * it, and our heap may be the zygote's (spawn.c).
+	 */
+	char full[PATH_MAX];
+	size_t flen = strlen(file);
 	/* An empty PATH element means the current directory, as in execvp. */
-	for (char *dir = dirs;; dir = NULL) {
-		char *d = strtok_r(dir, ":", &save);
-		if (d == NULL)
-			break;
-		_cleanup_free_ char *full = xasprintf("%s/%s", *d ? d : ".", file);
-		execve(full, argv, envp);
-		switch (errno) {
-		case EACCES:
-			denied = true;
-			break;
-		case ENOENT:
-		case ENOTDIR:
-		case ELOOP:
-		case ENAMETOOLONG:
-			break;
-		default:
-			/* Found but not runnable (ENOEXEC, ETXTBSY, ...): stop looking. */
-			*errnum = errno;
-			return 126;
+	for (const char *d = path;;) {
+		const char *end = strchrnul(d, ':');
+		size_t dlen = end > d ? (size_t)(end - d) : 1;
+		if (dlen + 1 + flen < sizeof(full)) {
+			memcpy(full, end > d ? d : ".", dlen);
+			full[dlen] = '/';
+			memcpy(full + dlen + 1, file, flen + 1);
+			execve(full, argv, envp);
+			switch (errno) {
+			case EACCES:
+				denied = true;
+				break;
+			case ENOENT:
+			case ENOTDIR:
+			case ELOOP:
+			case ENAMETOOLONG:
+				break;
+			default:
+				/* Found but not runnable (ENOEXEC, ETXTBSY, ...): stop looking. */
+				*errnum = errno;
+				return 126;
+			}
 		}
+		if (*end == '\0')
+			break;
+		d = end + 1;
 	}
 	*errnum = denied ? EACCES : ENOENT;
 	return denied ? 126 : 127;
@@ -257,6 +278,8 @@ prepare_process(const struct process_spec *ps, char ***env, struct ctr_error *er
 	if (resolve_user(ps->user, &ids, err) < 0)
 		return -1;
 	*env = build_env(ps, &ids);
+	if (ps->env_out != NULL)
+		*ps->env_out = *env;
 	if (ps->tty) {
 		if (setup_terminal(ps, err) < 0)
 			goto fail;
@@ -330,6 +353,7 @@ child_start_process(const struct process_spec *ps)
 	struct ctr_error err = CTR_ERROR_INIT;
 	char **env = NULL;
 
+	past_heap = ps->past_heap;
 	set_oom_score(ps->oom_score_adj);
 	umask(0);
 	if (prepare_process(ps, &env, &err) < 0) {
@@ -349,7 +373,12 @@ child_start_process(const struct process_spec *ps)
 
 	int errnum = 0;
 	const char *cmd = ps->command[0];
+	/* child_exec() uses no heap: a SIGKILL in an execve leaves it whole. */
+	if (ps->past_heap != NULL)
+		*ps->past_heap = true;
 	int code = child_exec(ps->command, env, &errnum);
+	if (ps->past_heap != NULL)
+		*ps->past_heap = false;
 	if (strchr(cmd, '/') == NULL && code == 127)
 		ctr_error_set(&err, CTR_E_EXEC, 0, "%s: executable file not found in $PATH", cmd);
 	else
@@ -397,6 +426,7 @@ setup_container(const struct child_args *a, const char *hostname, struct ctr_err
 	if (ctr->d->cgroupns && unshare(CLONE_NEWCGROUP) < 0)
 		return ctr_error_sys(err, errno, "unshare the cgroup namespace");
 	a->times->ns[STEP_CGROUP] = time_mono_ns();
+	failpoint("init:setup");
 
 	struct mounts_config mc = {
 		.cgroups = &ctr->d->cgroups,
@@ -433,6 +463,7 @@ child_run(const struct child_args *a)
 	char short_id[CTR_SHORT_ID_LEN + 1];
 
 	a->times->ns[STEP_INIT] = time_mono_ns();
+	past_heap = a->past_heap;
 	memcpy(short_id, a->ctr->id, CTR_SHORT_ID_LEN);
 	short_id[CTR_SHORT_ID_LEN] = '\0';
 	/* If the monitor dies, no one would reap or report us: die with it. */
@@ -460,6 +491,8 @@ child_run(const struct child_args *a)
 		.userns = (a->clone_flags & CLONE_NEWUSER) != 0,
 		.oom_score_adj = a->ctr->d->container_oom_score_adj,
 		.times = a->times,
+		.env_out = a->env_out,
+		.past_heap = a->past_heap,
 	};
 	if (setup_container(a, ps.hostname, &err) < 0) {
 		ctr_error_prefix(&err, "start container");

@@ -22,6 +22,8 @@ struct child_args {
 	unsigned long clone_flags;
 	struct start_times *times;	  /* our copy of the spawn's; the init adds its steps */
 	const struct sock_fprog *seccomp; /* built by the daemon before the fork, or NULL */
+	char ***env_out;		  /* process_spec's, for the init */
+	bool *past_heap;		  /* process_spec's, for the init */
 };
 
 /* The init: mounts, pivot_root, host name, network; then child_start_process(). */
@@ -49,6 +51,19 @@ struct process_spec {
 	bool userns;			  /* in a user namespace: setgroups is denied there */
 	int oom_score_adj;		  /* the daemon keeps itself below its containers */
 	struct start_times *times; /* the init: stamps STEP_EXEC, sends them all (SYNC_TIMES) */
+	/*
+	 * Where to leave the environment built for execve, for a parent that
+	 * shares our memory (CLONE_VM) to free once we have exec'd or exited:
+	 * nothing else we allocate outlives us. NULL if no one will.
+	 */
+	char ***env_out;
+	/*
+	 * For that parent too: set once we are past our last use of the heap
+	 * (at execve, or on the way out through a reported failure). Found
+	 * unset after we are gone, we died mid-way (a SIGKILL, the OOM killer)
+	 * and the heap we shared may be half-updated. NULL if no one checks.
+	 */
+	bool *past_heap;
 };
 
 /* User, environment, terminal or stdio, session, fds, cwd, execve; reports any failure. */

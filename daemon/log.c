@@ -34,6 +34,12 @@ log_set_level(enum log_level level)
 	max_level = level;
 }
 
+bool
+log_enabled(enum log_level level)
+{
+	return level <= max_level;
+}
+
 int
 log_level_parse(const char *s)
 {

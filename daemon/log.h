@@ -14,6 +14,8 @@ enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBU
 /* Reads JOURNAL_STREAM; call once at start-up. */
 void log_init(enum log_level level);
 void log_set_level(enum log_level level);
+/* Whether messages of this level are written. */
+bool log_enabled(enum log_level level);
 /* "error", "warn", "info" or "debug"; -1 if unknown. */
 int log_level_parse(const char *s);
 

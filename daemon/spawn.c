@@ -3,6 +3,7 @@
 
 #include <event2/event.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <grp.h>
 #include <sched.h>
 #include <signal.h>
@@ -57,14 +58,20 @@ sync_send_error(int fd, int code, int errnum, int exit_code, const char *text)
 	(void)sendmsg(fd, &mh, MSG_NOSIGNAL);
 }
 
+/* spawn_monitor_main()'s safe_exit, for monitor_fail(). */
+static bool *monitor_safe_exit;
+
 /* A failure in the monitor before the init exists: "what: reason", then exit. */
 static _noreturn_ void
 monitor_fail(int sync_fd, const char *what)
 {
 	int e = errno;
-	_cleanup_free_ char *text = xasprintf("%s: %s", what, strerror(e));
+	char text[256]; /* not the heap, which may be the zygote's */
 
+	snprintf(text, sizeof(text), "%s: %s", what, strerror(e));
 	sync_send_error(sync_fd, CTR_E_SYSTEM, e, 0, text);
+	if (monitor_safe_exit != NULL)
+		*monitor_safe_exit = true;
 	_exit(1);
 }
 
@@ -216,7 +223,8 @@ init_main(void *arg)
  */
 _noreturn_ void
 spawn_monitor_main(struct container *ctr, int sync_fd, int *stdio, int log_fd, const int *procs,
-		   unsigned long flags, struct start_times *times, const struct sock_fprog *filter)
+		   unsigned long flags, struct start_times *times, const struct sock_fprog *filter,
+		   bool *safe_exit)
 {
 	int in = -1, out = -1, errfd = -1, out_r = -1, err_r = -1;
 	int pipe_out[2], pipe_err[2], msock[2] = { -1, -1 };
@@ -224,6 +232,7 @@ spawn_monitor_main(struct container *ctr, int sync_fd, int *stdio, int log_fd, c
 	bool userns = ctr->spec.userns;
 
 	times->ns[STEP_MONITOR] = time_mono_ns();
+	monitor_safe_exit = safe_exit;
 	proc_reset_signals();
 	/* Its own session: a signal to the daemon's process group must not reach containers. */
 	(void)setsid();
@@ -257,6 +266,16 @@ spawn_monitor_main(struct container *ctr, int sync_fd, int *stdio, int log_fd, c
 	/* The init starts with no supplementary groups: in a user namespace it cannot drop any. */
 	if (userns && setgroups(0, NULL) < 0)
 		monitor_fail(sync_fd, "monitor: setgroups");
+	failpoint("monitor:setup");
+	/* What must outlive an exec in memory that is not ours, on the stack. */
+	char exit_path[PATH_MAX], init_path[PATH_MAX], init_line[64];
+	if ((size_t)snprintf(exit_path, sizeof(exit_path), "%s/exit", ctr->dir) >=
+		    sizeof(exit_path) ||
+	    (size_t)snprintf(init_path, sizeof(init_path), "%s/init", ctr->dir) >=
+		    sizeof(init_path)) {
+		errno = ENAMETOOLONG;
+		monitor_fail(sync_fd, "monitor: state directory");
+	}
 	int keep[32] = { sync_fd, in, out, errfd, out_r, err_r, log_fd, msock[0], msock[1] };
 	size_t nkeep = 9;
 	for (size_t i = 0; procs[i] >= 0 && nkeep < ARRAY_SIZE(keep); i++)
@@ -264,6 +283,8 @@ spawn_monitor_main(struct container *ctr, int sync_fd, int *stdio, int log_fd, c
 	if (proc_close_fds_except(keep, nkeep) < 0)
 		monitor_fail(sync_fd, "monitor: close inherited fds");
 
+	char **env_left = NULL;
+	bool init_past_heap = false;
 	struct child_args a = {
 		.ctr = ctr,
 		.sync_fd = sync_fd,
@@ -274,6 +295,8 @@ spawn_monitor_main(struct container *ctr, int sync_fd, int *stdio, int log_fd, c
 		.clone_flags = flags | (userns ? CLONE_NEWUSER : 0),
 		.times = times,
 		.seccomp = filter,
+		.env_out = userns ? NULL : &env_left,
+		.past_heap = userns ? NULL : &init_past_heap,
 	};
 	/*
 	 * The init shares our memory until its execve, and we wait meanwhile:
@@ -286,9 +309,25 @@ spawn_monitor_main(struct container *ctr, int sync_fd, int *stdio, int log_fd, c
 		monitor_fail(sync_fd, "clone into new namespaces");
 	if (pid == 0)
 		init_main(&a);
-	close_fd(&msock[1]);
-	if (userns && userns_go(ctr, pid, procs, msock[0], sync_fd) < 0)
+	if (!userns && !init_past_heap) {
+		/*
+		 * Killed in our memory mid-way, perhaps inside malloc: the heap
+		 * must not be touched again. Our exit, unflagged, tells a zygote
+		 * whose memory it is to make way for a new one (zygote.c).
+		 */
+		kill(pid, SIGKILL);
+		sync_send_error(sync_fd, CTR_E_SYSTEM, 0, 0,
+				"start container: the init was killed during its setup");
 		_exit(1);
+	}
+	/* It ran in our memory and has exec'd or exited: what it left is ours to free. */
+	strv_free(env_left);
+	close_fd(&msock[1]);
+	if (userns && userns_go(ctr, pid, procs, msock[0], sync_fd) < 0) {
+		if (safe_exit != NULL)
+			*safe_exit = true;
+		_exit(1);
+	}
 	for (size_t i = 0; procs[i] >= 0; i++)
 		close(procs[i]);
 
@@ -307,18 +346,18 @@ spawn_monitor_main(struct container *ctr, int sync_fd, int *stdio, int log_fd, c
 						       : ctr->d->log_max_size,
 		.log_max_files = ctr->spec.log_max_files ? ctr->spec.log_max_files
 							 : ctr->d->log_max_files,
-		.exit_path = xasprintf("%s/exit", ctr->dir),
+		.exit_path = exit_path,
 	};
 	uint64_t start_time = 0;
 	/*
 	 * Recorded before anyone is told: a daemon killed mid-run finds the init
 	 * here after its restart (container_restore_all).
 	 */
-	_cleanup_free_ char *init_path = xasprintf("%s/init", ctr->dir);
-	_cleanup_free_ char *init_line = NULL;
+	int n = 0;
 	if (m.init_pidfd < 0 || proc_start_time(pid, &start_time) < 0 ||
-	    (init_line = xasprintf("%d %llu\n", (int)pid, (unsigned long long)start_time),
-	     fs_write_atomic(init_path, init_line, strlen(init_line), 0600, NULL) < 0) ||
+	    (n = snprintf(init_line, sizeof(init_line), "%d %llu\n", (int)pid,
+			  (unsigned long long)start_time),
+	     fs_write_atomic(init_path, init_line, (size_t)n, 0600, NULL) < 0) ||
 	    sync_send_pid(sync_fd, pid, start_time, m.init_pidfd) < 0) {
 		kill(pid, SIGKILL);
 		monitor_fail(sync_fd, "monitor: report the init's pid");
@@ -332,7 +371,16 @@ spawn_monitor_main(struct container *ctr, int sync_fd, int *stdio, int log_fd, c
 	}
 	close_fd(&msock[0]);
 	/* The container runs; shed the copy of the daemon (or carry on as we are). */
+	if (safe_exit != NULL)
+		*safe_exit = true; /* no more heap from here */
 	monitor_exec(ctr->d->monitor_path, &m);
+	if (safe_exit != NULL) {
+		/* The zygote waits for our exec: we cannot stay, so neither can the container. */
+		fprintf(stderr, "ctrd: container %s: exec %s: %s; container killed\n", ctr->id,
+			ctr->d->monitor_path ? ctr->d->monitor_path : "ctrd-monitor",
+			strerror(errno));
+		kill(pid, SIGKILL);
+	}
 	monitor_run(&m);
 }
 
@@ -627,7 +675,7 @@ spawn_start_(struct container *ctr, int *stdio, struct ctr_error *err)
 		if (pid == 0) {
 			close(sv[0]);
 			spawn_monitor_main(ctr, sv[1], stdio, log_fd, procs, flags, &sp->times,
-					   filter);
+					   filter, NULL);
 		}
 		close(sv[1]);
 		/* Nobody else can reap it, so its pid is still valid here. */

@@ -39,10 +39,15 @@ void spawn_abort(struct spawn *sp);
 struct sock_fprog;
 /*
  * The monitor of a start, in a fresh child of the daemon or of the zygote
- * (zygote.h): clones the init and watches it. Never returns.
+ * (zygote.h): clones the init and watches it. Never returns. safe_exit,
+ * when not NULL: it runs in the zygote's memory (CLONE_VM | CLONE_VFORK)
+ * until it executes ctrd-monitor, so it leaves nothing on the heap, cannot
+ * stay if that exec fails, and sets *safe_exit once it is past its last use
+ * of the heap: the zygote, finding it unset, knows that the monitor or its
+ * init was killed mid-way and that its heap may be half-updated.
  */
-_noreturn_ void
-spawn_monitor_main(struct container *ctr, int sync_fd, int *stdio, int log_fd, const int *procs,
-		   unsigned long flags, struct start_times *times, const struct sock_fprog *filter);
+_noreturn_ void spawn_monitor_main(struct container *ctr, int sync_fd, int *stdio, int log_fd,
+				   const int *procs, unsigned long flags, struct start_times *times,
+				   const struct sock_fprog *filter, bool *safe_exit);
 
 #endif

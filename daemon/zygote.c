@@ -6,6 +6,8 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <malloc.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -28,8 +30,17 @@
  * is a zygote_reply, with the monitor's pidfd when one was made.
  */
 #define ZYGOTE_MAX_FDS	  (3 + 3 + CGROUP_MAX_HIERARCHIES)
-/* Forking and answering take a millisecond; a zygote this late is stuck. */
+/*
+ * Answering takes a millisecond, once the zygote is free: after the last
+ * monitor's container setup (milliseconds). A zygote this late is stuck.
+ */
 #define ZYGOTE_TIMEOUT_MS 10000
+/*
+ * The zygote's exit status when a monitor was killed in its memory mid-way
+ * (spawn.h): its heap may be half-updated, so a fresh copy of the daemon
+ * takes its place.
+ */
+#define ZYGOTE_EXIT_RENEW 75
 
 enum zygote_kind { ZYGOTE_MONITOR = 1, ZYGOTE_EXEC };
 
@@ -226,6 +237,82 @@ fork_with_pidfd(int *pidfd)
 }
 
 /*
+ * A monitor's start in our memory: the arguments of spawn_monitor_main(),
+ * for the clone below.
+ */
+struct shared_monitor {
+	struct container *ctr;
+	int sync_fd, daemon_stderr, sock;
+	int *stdio;
+	int log_fd;
+	const int *procs;
+	unsigned long clone_flags;
+	struct start_times *times;
+	const struct sock_fprog *filter;
+	bool answered; /* set by the monitor: it sent the daemon our answer */
+	bool safe;     /* set by the monitor: past the heap (spawn.h) */
+};
+
+static void child_leave_zygote(int daemon_stderr, int sock);
+
+static int
+shared_monitor_main(void *arg)
+{
+	struct shared_monitor *m = arg;
+
+	/*
+	 * Our answer, sent by the monitor for us, who wait for its exec: the
+	 * daemon goes on while the monitor sets up. Without a pidfd of its own
+	 * it reports the failure, and we answer with ours.
+	 */
+	int self = proc_pidfd_open(getpid());
+	if (self < 0) {
+		int e = errno;
+		sync_send_error(m->sync_fd, CTR_E_SYSTEM, e, 0, "monitor: pidfd_open failed");
+		m->safe = true;
+		_exit(1);
+	}
+	struct zygote_reply rep = { .errnum = 0, .pid = (int32_t)getpid() };
+	struct iovec iov = { &rep, sizeof(rep) };
+	m->answered = send_with_fds(m->sock, &iov, 1, &self, 1) >= 0;
+	close(self);
+	child_leave_zygote(m->daemon_stderr, m->sock);
+	spawn_monitor_main(m->ctr, m->sync_fd, m->stdio, m->log_fd, m->procs, m->clone_flags,
+			   m->times, m->filter, &m->safe);
+}
+
+/* The monitors' stack, one at a time: kept, so its pages are faulted in once. */
+#define MONITOR_STACK (1024 * 1024)
+static void *monitor_stack;
+
+/*
+ * Starts a monitor that shares our memory until it executes ctrd-monitor,
+ * with us suspended meanwhile (CLONE_VM | CLONE_VFORK), as the init shares
+ * the monitor's until its execve. A fork would copy our page tables, and
+ * every page either of us then wrote would fault and be copied (some 30 per
+ * start, tens of microseconds each on a VM), and the monitor's exec would
+ * tear the copy down again: together 1-2 ms of every start, and the
+ * zygote's whole share of CPU in parallel starts (BENCHMARKS.md). The
+ * price: the monitor and the init must leave nothing behind on the heap
+ * (spawn.h), and starts are serialized here until each monitor's exec,
+ * which the two CPUs of a parallel start keep busy anyway.
+ */
+static pid_t
+clone_shared_monitor(struct shared_monitor *m, int *pidfd)
+{
+	if (monitor_stack == NULL) {
+		void *p = mmap(NULL, MONITOR_STACK, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED)
+			return -1;
+		monitor_stack = p;
+	}
+	/* The stack grows down on every architecture we build for. */
+	return clone(shared_monitor_main, (char *)monitor_stack + MONITOR_STACK,
+		     CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, m, pidfd);
+}
+
+/*
  * In a child the zygote just made: the daemon's stderr of now (SIGHUP may
  * have reopened it since we started) becomes ours, and the zygote's socket
  * is not the child's to hold.
@@ -264,7 +351,7 @@ zygote_exec_helper(struct container *ctr, json_t *params, int sync_fd, int *stdi
 
 /* Makes what one job asks for; the errno to answer with (0: made; a monitor's pidfd in *pidfd). */
 static int
-zygote_fork(struct ctrd *d, int sock, int *pidfd, pid_t *pid)
+zygote_fork(struct ctrd *d, int sock, int *pidfd, pid_t *pid, bool *answered, bool *renew)
 {
 	struct zygote_hdr h;
 	int fds[ZYGOTE_MAX_FDS];
@@ -274,6 +361,7 @@ zygote_fork(struct ctrd *d, int sock, int *pidfd, pid_t *pid)
 	struct container *ctr = NULL;
 	json_t *o = NULL;
 	int r = EINVAL;
+	bool started = false;
 
 	/* Its size first: a job is as long as its container's spec. */
 	ssize_t len = recv(sock, NULL, 0, MSG_PEEK | MSG_TRUNC);
@@ -332,22 +420,49 @@ zygote_fork(struct ctrd *d, int sock, int *pidfd, pid_t *pid)
 		r = err.errnum ? err.errnum : EINVAL;
 		goto out;
 	}
-	*pid = fork_with_pidfd(pidfd);
+	if (d->monitor_path != NULL) {
+		/* Only a monitor that executes ctrd-monitor gives us our memory back. */
+		struct shared_monitor m = {
+			.ctr = ctr,
+			.sync_fd = fds[0],
+			.daemon_stderr = fds[1],
+			.sock = sock,
+			.stdio = stdio,
+			.log_fd = extra,
+			.procs = procs,
+			.clone_flags = (unsigned long)h.clone_flags,
+			.times = &h.times,
+			.filter = filter,
+		};
+		*pid = clone_shared_monitor(&m, pidfd);
+		*answered = *pid > 0 && m.answered;
+		*renew = *pid > 0 && !m.safe;
+	} else {
+		*pid = fork_with_pidfd(pidfd);
+		if (*pid == 0) {
+			child_leave_zygote(fds[1], sock);
+			spawn_monitor_main(ctr, fds[0], stdio, extra, procs,
+					   (unsigned long)h.clone_flags, &h.times, filter, NULL);
+		}
+	}
 	if (*pid < 0) {
 		r = errno;
 		goto out;
 	}
-	if (*pid == 0) {
-		child_leave_zygote(fds[1], sock);
-		spawn_monitor_main(ctr, fds[0], stdio, extra, procs, (unsigned long)h.clone_flags,
-				   &h.times, filter);
-	}
 	r = 0;
+	started = true;
 out:
 	for (size_t i = 0; i < nfds; i++)
 		close(fds[i]);
 	zygote_job_container_free(ctr);
 	json_decref(o);
+	if (started && log_enabled(LOG_LEVEL_DEBUG)) {
+		/* Tests check this stays put: nothing a monitor did may stay in our heap. */
+		free(buf);
+		buf = NULL;
+		struct mallinfo2 mi = mallinfo2();
+		log_debug("zygote: %zu bytes of heap in use after a start", mi.uordblks);
+	}
 	return r;
 }
 
@@ -369,16 +484,25 @@ zygote_main(struct ctrd *d, int sock, pid_t daemon_pid)
 	for (;;) {
 		int pidfd = -1;
 		pid_t pid = 0;
-		int r = zygote_fork(d, sock, &pidfd, &pid);
+		bool answered = false, renew = false;
+		int r = zygote_fork(d, sock, &pidfd, &pid, &answered, &renew);
 		if (r < 0)
 			_exit(0); /* the daemon is gone */
-		struct zygote_reply rep = { .errnum = r, .pid = (int32_t)pid };
-		struct iovec iov = { &rep, sizeof(rep) };
-		ssize_t n = send_with_fds(sock, &iov, 1, &pidfd, pidfd >= 0 ? 1 : 0);
+		ssize_t n = 0;
+		if (!answered) {
+			struct zygote_reply rep = { .errnum = r, .pid = (int32_t)pid };
+			struct iovec iov = { &rep, sizeof(rep) };
+			n = send_with_fds(sock, &iov, 1, &pidfd, pidfd >= 0 ? 1 : 0);
+		}
 		if (pidfd >= 0)
 			close(pidfd);
 		if (n < 0)
 			_exit(0);
+		if (renew) {
+			log_warn("zygote: a monitor was killed mid-start in its memory; "
+				 "a new zygote takes over");
+			_exit(ZYGOTE_EXIT_RENEW);
+		}
 	}
 }
 
@@ -449,7 +573,18 @@ zygote_lost(struct ctrd *d, const char *what)
 static void
 zygote_exited_cb(evutil_socket_t fd, short what, void *arg)
 {
-	zygote_lost(arg, "it exited");
+	struct ctrd *d = arg;
+	siginfo_t si = { 0 };
+
+	if (waitid((idtype_t)P_PIDFD, (id_t)d->zygote.pidfd, &si, WEXITED | WNOWAIT) == 0 &&
+	    si.si_code == CLD_EXITED && si.si_status == ZYGOTE_EXIT_RENEW) {
+		zygote_stop(d);
+		zygote_start(d);
+		zygote_watch(d);
+		log_info("zygote: a new one runs as pid %d", (int)d->zygote.pid);
+		return;
+	}
+	zygote_lost(d, "it exited");
 }
 
 void

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The zygote: a copy of the daemon made at start-up, before it holds any
- * container or client, that forks each container's monitor in its place.
+ * container or client, that starts each container's monitor in its place.
  *
  * Why: a fork write-protects the parent's whole working set, and every page
  * the parent then writes faults once (and is copied while the child still
@@ -11,6 +11,11 @@
  * (malloc's free lists run through it), each tens of microseconds on a VM
  * and contending with the monitor's own (BENCHMARKS.md). The zygote is
  * small and idle between forks, and the daemon never forks a monitor.
+ *
+ * Nor does the zygote, where a monitor program exists: it starts each
+ * monitor in its own memory and waits until the monitor executes
+ * ctrd-monitor (CLONE_VM | CLONE_VFORK; zygote.c says why), so monitors and
+ * the inits they start leave nothing on its heap (spawn.h, child.h).
  *
  * It forks exec helpers too (exec.h), as the daemon's children. It is
  * started with the daemon and ends when the daemon's end of its

@@ -451,6 +451,76 @@ zygote_of() {
 	ctrd_launch
 }
 
+# The zygote's heap in use after each start (its debug log), the last n.
+zygote_heap() {
+	grep -o 'zygote: [0-9]* bytes of heap in use' "$T/ctrd.log" | tail -n "$1" | cut -d' ' -f2
+}
+
+@test "zygote: monitors and inits run in its memory and leave nothing in its heap" {
+	local zygote mon
+	# Without malloc's per-thread cache, whose freed blocks count as in use,
+	# the heap in use is exact: after a kind's first starts it must not move.
+	daemon_down TERM
+	GLIBC_TUNABLES=glibc.malloc.tcache_count=0 ctrd_launch
+	for kind in plain env failing user detached userns; do
+		if [ "$kind" = userns ]; then
+			daemon_down TERM
+			GLIBC_TUNABLES=glibc.malloc.tcache_count=0 ctrd_launch --userns-range 400000:65536
+		fi
+		for i in $(seq 10 21); do
+			case $kind in
+			plain) "$CTRCTL" run --rm --name "heap$i" busybox true ;;
+			env) "$CTRCTL" run --rm --name "heap$i" -e A=1 -e B=2 -w /made busybox sh -c ': $A' ;;
+			failing) ! "$CTRCTL" run --rm --name "heap$i" busybox no-such-command 2>/dev/null ;;
+			user) "$CTRCTL" run --rm --name "heap$i" -u 1000:1000 busybox true ;;
+			detached) "$CTRCTL" run -d --name "heap$i" busybox sleep 100 >/dev/null
+				"$CTRCTL" rm -f "heap$i" >/dev/null ;;
+			userns) "$CTRCTL" run --rm --name "heap$i" --userns busybox true ;;
+			esac
+		done
+		run zygote_heap 8
+		echo "$kind:" $output
+		[ "${#lines[@]}" -eq 8 ]
+		[ "$(printf '%s\n' "${lines[@]}" | sort -u | wc -l)" -eq 1 ]
+	done
+	# The monitor it started is its child, and now ctrd-monitor.
+	zygote=$(zygote_of "$(cat "$T/ctrd.pid")")
+	"$CTRCTL" run -d --name heap1 busybox sleep 1000 >/dev/null
+	mon=$(inspect_field heap1 monitor_pid)
+	[ "$(ps -o ppid= -p "$mon" | tr -d ' ')" = "$zygote" ]
+	[ "$(cat /proc/"$mon"/comm)" = ctrd-monitor ]
+	[[ "$(readlink /proc/"$mon"/exe)" == */ctrd-monitor ]]
+	"$CTRCTL" rm -f heap1 >/dev/null
+	daemon_down TERM
+	ctrd_launch
+}
+
+@test "zygote: a monitor or init killed mid-start in its memory makes way for a new zygote" {
+	local old new renewed
+	for fp in init:setup monitor:setup; do
+		launch_failing "$fp"
+		old=$(zygote_of "$(cat "$T/ctrd.pid")")
+		renewed=$(grep -c 'zygote: a new one runs as pid' "$T/ctrd.log" || true)
+		run "$CTRCTL" run --rm busybox true
+		echo "$fp: $status $output"
+		[ "$status" -eq 125 ]
+		if [ "$fp" = init:setup ]; then
+			[[ "$output" == *"the init was killed during its setup"* ]]
+		fi
+		wait_until 10 eval "[ \$(grep -c 'zygote: a new one runs as pid' '$T/ctrd.log') -gt $renewed ]"
+		grep -q 'a monitor was killed mid-start in its memory; a new zygote takes over' "$T/ctrd.log"
+		new=$(zygote_of "$(cat "$T/ctrd.pid")")
+		[ -n "$new" ] && [ "$new" != "$old" ]
+		! kill -0 "$old" 2>/dev/null
+	done
+	daemon_down TERM
+	ctrd_launch
+	run "$CTRCTL" run --rm busybox echo fine
+	[ "$status" -eq 0 ] && [ "$output" = fine ]
+	# Nothing of the failed starts is left.
+	[ -z "$("$CTRCTL" ps -aq)" ]
+}
+
 @test "kill -9 at each step of run: afterwards the container is either complete or gone" {
 	for fp in run:created run:forked run:started run:forked; do
 		marker="crash-${fp#run:}"
