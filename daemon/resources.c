@@ -93,7 +93,10 @@ int
 resources_from_json(struct ctr_resources *res, json_t *params, struct ctr_error *err)
 {
 	json_t *v;
-	long ncpus = sysconf(_SC_NPROCESSORS_CONF);
+	/* The CPUs the machine can have: fixed at boot, and a file read each time. */
+	static long ncpus;
+	if (ncpus == 0)
+		ncpus = sysconf(_SC_NPROCESSORS_CONF);
 
 	if ((v = json_object_get(params, "memory")) != NULL) {
 		res->memory = json_integer_value(v);
