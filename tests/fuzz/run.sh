@@ -1,11 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 #
-# tests/fuzz/run.sh [BUILDDIR]: builds tests/fuzz/fuzz_request in BUILDDIR (default:
+# tests/fuzz/run.sh [BUILDDIR]: builds tests/fuzz/fuzz_request (the request
+# parser, seeded from tests/fuzz/corpus) and tests/fuzz/fuzz_user (the image's
+# passwd and group files, from tests/fuzz/corpus-user) in BUILDDIR (default:
 # the current directory) with clang's libFuzzer, AddressSanitizer and UBSan,
-# straight from the proto sources (not from the libraries the main build made
-# with its own flags), and fuzzes for FUZZ_SECONDS (default 60) on a copy of
-# tests/fuzz/corpus: the source tree's corpus is never written to.
+# straight from the sources (not from the libraries the main build made with
+# its own flags), and fuzzes each for FUZZ_SECONDS (default 60) on a copy of
+# its corpus: the source tree's corpora are never written to.
 #
 # Exit status: 0 nothing found; 1 a crash, leak, sanitizer report, timeout or
 # broken invariant (each input that triggered one is printed in base64 and kept
@@ -73,43 +75,56 @@ fi
 jansson=$(pkg-config --cflags --libs jansson 2>/dev/null) || jansson=-ljansson
 
 mkdir -p "$builddir/tests/fuzz" || exit 2
-bin=$builddir/tests/fuzz/fuzz_request
-echo "  CC       $bin"
-# shellcheck disable=SC2086 # $cc and $jansson are lists of words
-$cc -std=gnu11 -g -O1 -fno-omit-frame-pointer \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
-	-I"$confdir" -I"$srcdir/include" -I"$srcdir/proto" \
-	"$srcdir/tests/fuzz/fuzz_request.c" \
-	"$srcdir/proto/error.c" "$srcdir/proto/util.c" "$srcdir/proto/frame.c" \
-	"$srcdir/proto/rpc.c" "$srcdir/proto/params.c" "$srcdir/proto/jsonw.c" \
-	$jansson -o "$bin" || {
-	echo "fuzz: FAIL: building $bin" >&2
-	exit 1
+# build NAME SOURCE...: tests/fuzz/NAME in the build directory, or fail.
+build() {
+	name=$1
+	shift
+	echo "  CC       $builddir/tests/fuzz/$name"
+	# shellcheck disable=SC2086 # $cc and $jansson are lists of words
+	$cc -std=gnu11 -g -O1 -fno-omit-frame-pointer \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+		-I"$confdir" -I"$srcdir/include" -I"$srcdir/proto" -I"$srcdir/daemon" \
+		"$@" "$srcdir/proto/error.c" "$srcdir/proto/util.c" "$srcdir/proto/timeutil.c" \
+		$jansson -o "$builddir/tests/fuzz/$name" || {
+		echo "fuzz: FAIL: building $builddir/tests/fuzz/$name" >&2
+		exit 1
+	}
 }
+build fuzz_request "$srcdir/tests/fuzz/fuzz_request.c" "$srcdir/proto/frame.c" \
+	"$srcdir/proto/rpc.c" "$srcdir/proto/params.c" "$srcdir/proto/jsonw.c"
+build fuzz_user "$srcdir/tests/fuzz/fuzz_user.c" "$srcdir/daemon/user.c"
 
 work=${FUZZ_WORKDIR:-$tmp/work}
-mkdir -p "$work/corpus" "$work/crashes" || exit 2
-cp "$srcdir"/tests/fuzz/corpus/* "$work/corpus/" || exit 2
-
 if [ "$seconds" -eq 0 ]; then
 	limit=-runs=0
 else
 	limit=-max_total_time=$seconds
 fi
-echo "fuzz: $bin for ${seconds}s on a copy of the corpus in $work/corpus"
-# libFuzzer exits 77 itself on a crash (its -error_exitcode): never pass that on as a skip.
-# shellcheck disable=SC2086 # FUZZ_ARGS is a list of flags
-ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
-UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-	"$bin" -max_len=65536 -timeout=5 -print_final_stats=1 \
-	-dict="$srcdir/tests/fuzz/request.dict" -artifact_prefix="$work/crashes/" \
-	$limit "$work/corpus" ${FUZZ_ARGS:-}
-status=$?
 
-found=$(find "$work/crashes" -type f | sort)
+# fuzz NAME CORPUS DICT: FUZZ_SECONDS of tests/fuzz/NAME on a copy of CORPUS.
+status=0
+fuzz() {
+	bin=$builddir/tests/fuzz/$1
+	mkdir -p "$work/$1/corpus" "$work/$1/crashes" || exit 2
+	cp "$srcdir/tests/fuzz/$2"/* "$work/$1/corpus/" || exit 2
+	echo "fuzz: $bin for ${seconds}s on a copy of the corpus in $work/$1/corpus"
+	# libFuzzer exits 77 itself on a crash (its -error_exitcode): never pass that on as a skip.
+	# shellcheck disable=SC2086 # FUZZ_ARGS is a list of flags
+	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
+	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+		"$bin" -max_len=65536 -timeout=5 -print_final_stats=1 \
+		-dict="$srcdir/tests/fuzz/$3" -artifact_prefix="$work/$1/crashes/" \
+		$limit "$work/$1/corpus" ${FUZZ_ARGS:-}
+	s=$?
+	[ $s -eq 0 ] || status=$s
+}
+fuzz fuzz_request corpus request.dict
+fuzz fuzz_user corpus-user user.dict
+
+found=$(find "$work"/*/crashes -type f | sort)
 if [ $status -eq 0 ] && [ -z "$found" ]; then
-	echo "fuzz: PASS: nothing found in ${seconds}s"
+	echo "fuzz: PASS: nothing found in ${seconds}s per target"
 	exit 0
 fi
 keep_tmp=1
@@ -118,5 +133,5 @@ for f in $found; do
 	base64 "$f" | head -c 8192
 	echo
 done
-echo "fuzz: FAIL (libFuzzer exit $status); reproduce with: $bin FILE" >&2
+echo "fuzz: FAIL (libFuzzer exit $status); reproduce with: $builddir/tests/fuzz/NAME FILE" >&2
 exit 1
