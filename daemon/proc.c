@@ -155,6 +155,7 @@ proc_clone_vm(unsigned long flags, int (*fn)(void *arg), void *arg)
 
 	if (stack == MAP_FAILED)
 		return -1;
+	stack_unpoison(stack, CLONE_VM_STACK);
 	/* The stack grows down on every architecture we build for. */
 	pid_t pid = clone(fn, (char *)stack + CLONE_VM_STACK,
 			  (int)(flags | CLONE_VM | CLONE_VFORK | SIGCHLD), arg);

@@ -61,4 +61,25 @@ pid_t proc_clone(unsigned long flags);
  */
 pid_t proc_clone_vm(unsigned long flags, int (*fn)(void *arg), void *arg);
 
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/asan_interface.h>
+#endif
+
+/*
+ * Before a stack of ours is used for a child that shares our memory
+ * (CLONE_VM). Such a child never returns from its frames (it executes a
+ * program), so AddressSanitizer's poison of them stays in the shadow we
+ * share, where the next child on memory at that address would trip over it.
+ */
+static inline void
+stack_unpoison(void *p, size_t n)
+{
+#ifdef __SANITIZE_ADDRESS__
+	__asan_unpoison_memory_region(p, n);
+#else
+	(void)p;
+	(void)n;
+#endif
+}
+
 #endif

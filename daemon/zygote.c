@@ -307,6 +307,7 @@ clone_shared_monitor(struct shared_monitor *m, int *pidfd)
 			return -1;
 		monitor_stack = p;
 	}
+	stack_unpoison(monitor_stack, MONITOR_STACK);
 	/* The stack grows down on every architecture we build for. */
 	return clone(shared_monitor_main, (char *)monitor_stack + MONITOR_STACK,
 		     CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, m, pidfd);
