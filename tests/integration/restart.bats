@@ -462,7 +462,8 @@ zygote_heap() {
 	# the heap in use is exact: after a kind's first starts it must not move.
 	daemon_down TERM
 	GLIBC_TUNABLES=glibc.malloc.tcache_count=0 ctrd_launch
-	for kind in plain env failing user detached userns; do
+	mkdir -p "$T/heapvol"
+	for kind in plain env failing user detached tty volumes userns; do
 		if [ "$kind" = userns ]; then
 			daemon_down TERM
 			GLIBC_TUNABLES=glibc.malloc.tcache_count=0 ctrd_launch --userns-range 400000:65536
@@ -475,6 +476,10 @@ zygote_heap() {
 			user) "$CTRCTL" run --rm --name "heap$i" -u 1000:1000 busybox true ;;
 			detached) "$CTRCTL" run -d --name "heap$i" busybox sleep 100 >/dev/null
 				"$CTRCTL" rm -f "heap$i" >/dev/null ;;
+			tty) "$CTRCTL" run -d -t --name "heap$i" busybox sleep 100 >/dev/null
+				"$CTRCTL" rm -f "heap$i" >/dev/null ;;
+			volumes) "$CTRCTL" run --rm --name "heap$i" --read-only --tmpfs /scratch \
+				-v "$T/heapvol:/vol" busybox sh -c 'touch /scratch/a /vol/a' ;;
 			userns) "$CTRCTL" run --rm --name "heap$i" --userns busybox true ;;
 			esac
 		done
