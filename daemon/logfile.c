@@ -12,21 +12,6 @@
 
 #include "logfile.h"
 
-static int
-write_whole(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /*
  * Records are built in this buffer and written whenever it fills, so memory
  * stays fixed however many lines one read brought. A record may straddle two
@@ -44,7 +29,7 @@ out_put(struct out *o, const char *p, size_t n)
 {
 	while (n > 0) {
 		if (o->len == sizeof(o->buf)) {
-			if (write_whole(o->fd, o->buf, o->len) < 0)
+			if (write_all(o->fd, o->buf, o->len) < 0)
 				return -1;
 			o->total += (ssize_t)o->len;
 			o->len = 0;
@@ -80,7 +65,7 @@ logfile_append(int fd, bool is_stderr, const char *buf, size_t len, int64_t now_
 			return -1;
 		p += n + (nl ? 1 : 0);
 	}
-	if (write_whole(fd, o.buf, o.len) < 0)
+	if (write_all(fd, o.buf, o.len) < 0)
 		return -1;
 	return o.total + (ssize_t)o.len;
 }

@@ -228,23 +228,6 @@ monitor_run(const struct monitor_args *a)
 	_exit(0);
 }
 
-/* A whole decimal number, no sign, no spaces; -1 otherwise. */
-static int
-parse_count(const char *s, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (*s == '\0')
-		return -1;
-	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9' || v > (UINT64_MAX - 9) / 10)
-			return -1;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	*out = v;
-	return 0;
-}
-
 int
 monitor_main(int argc, char **argv)
 {
@@ -255,10 +238,9 @@ monitor_main(int argc, char **argv)
 	};
 	uint64_t pid, size, files;
 
-	if (argc != 8 || parse_count(argv[2], &pid) < 0 || pid > INT_MAX ||
-	    parse_count(argv[6], &size) < 0 || size > INT64_MAX ||
-	    parse_count(argv[7], &files) < 0 || files > INT_MAX ||
-	    fcntl(MONITOR_FD_PIDFD, F_GETFD) < 0) {
+	if (argc != 8 || parse_u64(argv[2], &pid) < 0 || pid > INT_MAX ||
+	    parse_u64(argv[6], &size) < 0 || size > INT64_MAX || parse_u64(argv[7], &files) < 0 ||
+	    files > INT_MAX || fcntl(MONITOR_FD_PIDFD, F_GETFD) < 0) {
 		(void)!write(STDERR_FILENO, usage, sizeof(usage) - 1);
 		return 2;
 	}

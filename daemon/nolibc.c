@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The C library of ctrd-monitor: a program entry and the few system calls
- * and string functions monitor_run.c, logfile.c and timeutil.c use, for
+ * and string functions monitor_run.c, logfile.c and baseutil.c use, for
  * x86-64 and arm64 (configure builds ctrd-monitor against glibc elsewhere).
  *
  * Why not glibc: every container's monitor executes ctrd-monitor, and a

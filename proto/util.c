@@ -144,21 +144,6 @@ time_format_rfc3339(int64_t ns)
 }
 
 int
-parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0')
-		return -1;
-	*out = v;
-	return 0;
-}
-
-int
 parse_i64(const char *s, int64_t *out)
 {
 	char *end;
@@ -353,22 +338,4 @@ utf8_sanitize(const char *buf, size_t len, size_t *out_len)
 	if (out_len != NULL)
 		*out_len = o;
 	return out;
-}
-
-int
-write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }

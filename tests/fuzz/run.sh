@@ -85,7 +85,7 @@ build() {
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
 		-I"$confdir" -I"$srcdir/include" -I"$srcdir/proto" -I"$srcdir/daemon" \
-		"$@" "$srcdir/proto/error.c" "$srcdir/proto/util.c" "$srcdir/proto/timeutil.c" \
+		"$@" "$srcdir/proto/error.c" "$srcdir/proto/util.c" "$srcdir/proto/baseutil.c" \
 		$jansson -o "$builddir/tests/fuzz/$name" || {
 		echo "fuzz: FAIL: building $builddir/tests/fuzz/$name" >&2
 		exit 1

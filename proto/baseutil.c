@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Clocks and RFC 3339 times, by hand: no gmtime_r, strptime or printf, as ps
- * formats and parses thousands, and so that ctrd-monitor, which has no C
- * library to speak of (daemon/nolibc.c), can stamp its log records.
+ * The utilities that need no heap, stdio or locale, so that ctrd-monitor,
+ * which has no C library to speak of (daemon/nolibc.c), links them too:
+ * clocks and RFC 3339 times (by hand, also because ps formats and parses
+ * thousands), whole writes, and unsigned numbers.
  */
 #include "config.h"
 
@@ -164,5 +165,43 @@ time_parse_rfc3339(const char *s, int64_t *ns)
 	    __builtin_add_overflow(v, frac, &v))
 		return -1;
 	*ns = v;
+	return 0;
+}
+
+int
+write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+parse_u64(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	/* Digits only: no sign, no space, nothing after; an overflow fails. */
+	if (s == NULL || *s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		unsigned d = (unsigned)(*s - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	*out = v;
 	return 0;
 }
