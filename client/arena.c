@@ -11,9 +11,12 @@
  * the arena starts over. When it is full, or cannot be mapped, malloc
  * takes over.
  *
- * Only decoding uses the arena (arena_begin/arena_end): the strings
- * json_dumps() returns are freed with free() all over, so everything else
- * stays malloc's. The free function tells the two apart by address.
+ * Only decoding a large message uses the arena (arena_begin/arena_end):
+ * the strings json_dumps() returns are freed with free() all over, so
+ * everything else stays malloc's. The free function tells the two apart by
+ * address. The arena is mapped at the first large message: a huge page is
+ * 2 MiB to clear, some 400 us here, which the few small replies of `run`
+ * or `exec` would pay for nothing, and while their container starts.
  */
 #include "config.h"
 
@@ -26,9 +29,11 @@
 #include "arena.h"
 
 /* Two huge pages: ps with 2000 containers; at most this much is held when nothing frees. */
-#define ARENA_SIZE ((size_t)4 << 20)
-#define HUGE_PAGE  ((size_t)2 << 20)
-#define ALIGN	   16
+#define ARENA_SIZE	  ((size_t)4 << 20)
+#define HUGE_PAGE	  ((size_t)2 << 20)
+#define ALIGN		  16
+/* Smaller messages decode into a few dozen nodes: malloc does as well. */
+#define ARENA_MIN_MESSAGE ((size_t)64 << 10)
 
 static char *base, *cur, *end;
 static size_t live; /* arena blocks not yet freed */
@@ -59,26 +64,36 @@ arena_free(void *p)
 	free(p);
 }
 
-void
-arena_install(void)
+static bool
+arena_map(void)
 {
 	char *m = mmap(NULL, ARENA_SIZE + HUGE_PAGE, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
 	if (m == MAP_FAILED)
-		return; /* jansson keeps malloc */
+		return false; /* malloc does it all */
 	/* Huge pages must be aligned to their size. */
 	base = (char *)(((uintptr_t)m + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
 	cur = base;
 	end = base + ARENA_SIZE;
 	/* Advice only: without THP the arena still saves malloc's work. */
 	(void)madvise(base, ARENA_SIZE, MADV_HUGEPAGE);
+	return true;
+}
+
+void
+arena_install(void)
+{
 	json_set_alloc_funcs(arena_malloc, arena_free);
 }
 
 void
-arena_begin(void)
+arena_begin(size_t message_len)
 {
+	static bool failed;
+
+	if (base == NULL && !failed && message_len >= ARENA_MIN_MESSAGE)
+		failed = !arena_map();
 	on = base != NULL;
 }
 

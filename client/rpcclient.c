@@ -93,7 +93,7 @@ rpc_next(struct rpc_client *cl, struct rpc_in *in, struct ctr_error *err)
 		return r;
 	memcpy(in->fds, fm.fds, sizeof(int) * fm.nfds);
 	in->nfds = fm.nfds;
-	arena_begin();
+	arena_begin(fm.len);
 	r = rpc_parse(fm.data, fm.len, &in->msg, err);
 	arena_end();
 	if (r < 0) {
