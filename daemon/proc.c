@@ -147,23 +147,29 @@ proc_clone(unsigned long flags)
 /* Room for the init's setup (mounts, user, capabilities): only touched pages cost. */
 #define CLONE_VM_STACK (1024 * 1024)
 
+/*
+ * The stack of the children below, kept from one to the next: in the
+ * zygote, where a monitor makes one such child per start, a fresh stack
+ * would be an mmap, a page fault for each page the setup touches (tens of
+ * microseconds apiece on a VM) and an munmap with its TLB flush, each time.
+ * One child at a time uses it: each runs while its caller waits (vfork).
+ */
+static void *clone_vm_stack;
+
 pid_t
 proc_clone_vm(unsigned long flags, int (*fn)(void *arg), void *arg)
 {
-	void *stack = mmap(NULL, CLONE_VM_STACK, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
-
-	if (stack == MAP_FAILED)
-		return -1;
-	stack_unpoison(stack, CLONE_VM_STACK);
+	if (clone_vm_stack == NULL) {
+		void *p = mmap(NULL, CLONE_VM_STACK, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED)
+			return -1;
+		clone_vm_stack = p;
+	}
+	stack_unpoison(clone_vm_stack, CLONE_VM_STACK);
 	/* The stack grows down on every architecture we build for. */
-	pid_t pid = clone(fn, (char *)stack + CLONE_VM_STACK,
-			  (int)(flags | CLONE_VM | CLONE_VFORK | SIGCHLD), arg);
-	int e = errno;
-	/* The child has exec'd or exited: its stack is ours again. */
-	munmap(stack, CLONE_VM_STACK);
-	errno = e;
-	return pid;
+	return clone(fn, (char *)clone_vm_stack + CLONE_VM_STACK,
+		     (int)(flags | CLONE_VM | CLONE_VFORK | SIGCHLD), arg);
 }
 
 void

@@ -57,7 +57,8 @@ pid_t proc_clone(unsigned long flags);
  * page tables are copied and nothing is copied on write, so the child starts
  * sooner than a fork's. fn must end in execve or _exit, and must not rely on
  * anything it changes in memory surviving: the caller sees it all. Returns
- * the child's pid once it has exec'd or exited.
+ * the child's pid once it has exec'd or exited. The stack is kept for the
+ * next such child, of this process or of another sharing its memory.
  */
 pid_t proc_clone_vm(unsigned long flags, int (*fn)(void *arg), void *arg);
 
