@@ -3,7 +3,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -12,27 +11,8 @@
 int
 fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct ctr_error *err)
 {
-	_cleanup_free_ char *tmp = xasprintf("%s.tmp", path);
-	_cleanup_free_ char *dir = xstrdup(path);
-	_cleanup_close_ int fd = -1, dfd = -1;
-
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0)
-		return ctr_error_sys(err, errno, "create %s", tmp);
-	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
-		int e = errno;
-		unlink(tmp);
-		return ctr_error_sys(err, e, "write %s", tmp);
-	}
-	if (rename(tmp, path) < 0) {
-		int e = errno;
-		unlink(tmp);
-		return ctr_error_sys(err, e, "rename %s", tmp);
-	}
-	/* The rename is durable only once the directory is synced. */
-	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0)
-		(void)fsync(dfd);
+	if (write_file_atomic(path, data, len, mode) < 0)
+		return ctr_error_sys(err, errno, "write %s", path);
 	return 0;
 }
 

@@ -8,7 +8,8 @@
 /*
  * Replaces path with data so that a reader sees the old or the new content,
  * never a mix, even across a crash: write a temporary file beside it, fsync,
- * rename over, fsync the directory.
+ * rename over, fsync the directory (write_file_atomic(), util.h, with the
+ * error told).
  */
 int
 fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct ctr_error *err);

@@ -116,39 +116,6 @@ put_int(char **o, int v)
 		*(*o)++ = digits[--d];
 }
 
-/* data into path through path.tmp, synced, renamed, and the directory synced. */
-static int
-write_atomic(const char *path, const char *data, size_t len)
-{
-	char tmp[PATH_MAX + 8];
-	size_t n = strlen(path);
-
-	if (n >= PATH_MAX)
-		return -1;
-	memcpy(tmp, path, n);
-	memcpy(tmp + n, ".tmp", 5);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return -1;
-	bool ok = write(fd, data, len) == (ssize_t)len && fsync(fd) == 0;
-	close(fd);
-	if (!ok || rename(tmp, path) < 0) {
-		unlink(tmp);
-		return -1;
-	}
-	/* The rename is durable only once the directory is synced: reuse tmp for its name. */
-	char *slash = memrchr(tmp, '/', n);
-	if (slash != NULL) {
-		slash[slash == tmp ? 1 : 0] = '\0';
-		int dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0) {
-			(void)fsync(dfd);
-			close(dfd);
-		}
-	}
-	return 0;
-}
-
 /* The exit file, in the JSON the daemon reads (statefile.c). */
 static void
 write_exit(const char *path, const siginfo_t *si)
@@ -172,7 +139,7 @@ write_exit(const char *path, const siginfo_t *si)
 	put_str(&o, ",\"oom_killed\":false,\"finished_at\":\"");
 	o += time_format_rfc3339_buf(time_now_ns(), o);
 	put_str(&o, "\"}\n");
-	(void)write_atomic(path, json, (size_t)(o - json));
+	(void)write_file_atomic(path, json, (size_t)(o - json), 0644);
 }
 
 void

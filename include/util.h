@@ -133,5 +133,11 @@ char *utf8_sanitize(const char *buf, size_t len, size_t *out_len);
 
 /* Write all of buf, retrying on EINTR and short writes. */
 int write_all(int fd, const void *buf, size_t len);
+/*
+ * Replaces the file at path with data through path.tmp and a rename, synced
+ * (the file, then its directory); -1 with errno. No heap, unlike
+ * fs_write_atomic() (daemon/fsutil.h), which also says what failed.
+ */
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
 #endif

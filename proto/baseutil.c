@@ -3,12 +3,19 @@
  * The utilities that need no heap, stdio or locale, so that ctrd-monitor,
  * which has no C library to speak of (daemon/nolibc.c), links them too:
  * clocks and RFC 3339 times (by hand, also because ps formats and parses
- * thousands), whole writes, and unsigned numbers.
+ * thousands), whole writes, files replaced whole, and unsigned numbers.
+ * Nor do they keep any state: a monitor uses them while the init it just
+ * made still runs in the same memory (daemon/spawn.c).
  */
 #include "config.h"
 
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -182,6 +189,41 @@ write_all(int fd, const void *buf, size_t len)
 		}
 		p += n;
 		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	char tmp[PATH_MAX + 8];
+	size_t n = strlen(path);
+
+	if (n >= PATH_MAX)
+		return errno = ENAMETOOLONG, -1;
+	memcpy(tmp, path, n);
+	memcpy(tmp + n, ".tmp", 5);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return -1;
+	bool ok = write_all(fd, data, len) == 0 && fsync(fd) == 0;
+	int e = errno;
+	close(fd);
+	if (!ok || rename(tmp, path) < 0) {
+		if (ok)
+			e = errno;
+		unlink(tmp);
+		return errno = e, -1;
+	}
+	/* The rename is durable only once the directory is synced: reuse tmp for its name. */
+	char *slash = memrchr(tmp, '/', n);
+	if (slash != NULL) {
+		slash[slash == tmp ? 1 : 0] = '\0';
+		int dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			(void)fsync(dfd);
+			close(dfd);
+		}
 	}
 	return 0;
 }
