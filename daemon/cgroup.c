@@ -129,6 +129,8 @@ enable_v2_controllers(const char *dir)
 	}
 }
 
+static void remove_spares(struct cgroups *cg);
+
 int
 cgroup_init(struct cgroups *cg, const char *parent, struct ctr_error *err)
 {
@@ -175,6 +177,7 @@ cgroup_init(struct cgroups *cg, const char *parent, struct ctr_error *err)
 		else if (strstr(cg->h[i].controllers, "cpuset") != NULL)
 			cg->h[i].clones_cpuset = write_file(dir, "cgroup.clone_children", "1") == 0;
 	}
+	remove_spares(cg);
 	log_info("cgroups: %s, containers under %s", cgroup_mode_name(cg->mode), parent);
 	return 0;
 }
@@ -182,6 +185,7 @@ cgroup_init(struct cgroups *cg, const char *parent, struct ctr_error *err)
 void
 cgroup_fini(struct cgroups *cg)
 {
+	remove_spares(cg);
 	for (size_t i = 0; i < cg->n; i++) {
 		free(cg->h[i].mount);
 		free(cg->h[i].controllers);
@@ -194,6 +198,134 @@ static char *
 group_dir(const struct cgroups *cg, size_t i, const char *id)
 {
 	return xasprintf("%s/%s/%s", cg->h[i].mount, cg->parent, id);
+}
+
+static char *
+spare_dir(const struct cgroups *cg, size_t i, unsigned spare)
+{
+	return xasprintf("%s/%s/.spare-%u", cg->h[i].mount, cg->parent, spare);
+}
+
+/* A group with no member process (v1 cgroup.procs reads empty). */
+static bool
+group_empty(const char *dir)
+{
+	_cleanup_free_ char *path = xasprintf("%s/cgroup.procs", dir);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char c;
+
+	return fd >= 0 && read(fd, &c, 1) == 0;
+}
+
+/* Renames the v1 groups from one name to another; false (and nothing renamed) on failure. */
+static bool
+rename_v1_groups(const struct cgroups *cg, const char *const from[], const char *const to[])
+{
+	size_t i;
+
+	for (i = 0; i < cg->n; i++)
+		if (!cg->h[i].unified && rename(from[i], to[i]) < 0)
+			break;
+	if (i == cg->n)
+		return true;
+	while (i-- > 0)
+		if (!cg->h[i].unified)
+			(void)rename(to[i], from[i]);
+	return false;
+}
+
+/*
+ * The container's empty v1 groups become spare N, with the unified one (hybrid) removed
+ * by the caller; false if they are not all there and empty, or there is no room.
+ */
+static bool
+retire_groups(struct cgroups *cg, const char *id)
+{
+	char *from[CGROUP_MAX_HIERARCHIES] = { 0 }, *to[CGROUP_MAX_HIERARCHIES] = { 0 };
+	unsigned n = cg->next_spare;
+	bool ok = cg->nspare < CGROUP_MAX_SPARES && cg->mode != CGROUP_V2;
+
+	for (size_t i = 0; ok && i < cg->n; i++) {
+		if (cg->h[i].unified)
+			continue;
+		from[i] = group_dir(cg, i, id);
+		to[i] = spare_dir(cg, i, n);
+		ok = group_empty(from[i]);
+	}
+	ok = ok && rename_v1_groups(cg, (const char *const *)from, (const char *const *)to);
+	for (size_t i = 0; i < cg->n; i++)
+		free(from[i]), free(to[i]);
+	if (ok) {
+		cg->spare[cg->nspare++] = n;
+		cg->next_spare++;
+	}
+	return ok;
+}
+
+/*
+ * The last spare's v1 groups become the container's, with what the last
+ * container left in them undone: its counters here, its limits and device
+ * rules by the caller (not fresh). False if there is none or the rename fails.
+ */
+static bool
+take_spare(struct cgroups *cg, const char *id)
+{
+	char *from[CGROUP_MAX_HIERARCHIES] = { 0 }, *to[CGROUP_MAX_HIERARCHIES] = { 0 };
+	bool ok = false;
+
+	while (!ok && cg->nspare > 0) {
+		unsigned n = cg->spare[--cg->nspare];
+		for (size_t i = 0; i < cg->n; i++) {
+			if (cg->h[i].unified)
+				continue;
+			free(from[i]), free(to[i]);
+			from[i] = spare_dir(cg, i, n);
+			to[i] = group_dir(cg, i, id);
+		}
+		ok = rename_v1_groups(cg, (const char *const *)from, (const char *const *)to);
+		if (!ok)
+			for (size_t i = 0; i < cg->n; i++)
+				if (from[i] != NULL)
+					(void)rmdir(from[i]);
+	}
+	for (size_t i = 0; ok && i < cg->n; i++) {
+		static const char *const counters[][2] = {
+			{ "memory.max_usage_in_bytes", "0" },
+			{ "memory.memsw.max_usage_in_bytes", "0" },
+			{ "memory.failcnt", "0" },
+			{ "memory.memsw.failcnt", "0" },
+			{ "cpuacct.usage", "0" },
+			{ "blkio.reset_stats", "1" },
+			{ "freezer.state", "THAWED" },
+		};
+		for (size_t k = 0; to[i] != NULL && k < ARRAY_SIZE(counters); k++)
+			(void)write_file(to[i], counters[k][0], counters[k][1]);
+	}
+	for (size_t i = 0; i < cg->n; i++)
+		free(from[i]), free(to[i]);
+	return ok;
+}
+
+/* Removes every spare: ours at exit, or, at start, any a previous daemon left. */
+static void
+remove_spares(struct cgroups *cg)
+{
+	for (size_t i = 0; i < cg->n; i++) {
+		if (cg->h[i].unified)
+			continue;
+		_cleanup_free_ char *dir = xasprintf("%s/%s", cg->h[i].mount, cg->parent);
+		DIR *d = opendir(dir);
+		struct dirent *de;
+		while (d != NULL && (de = readdir(d)) != NULL) {
+			if (strncmp(de->d_name, ".spare-", 7) != 0)
+				continue;
+			_cleanup_free_ char *sub = xasprintf("%s/%s", dir, de->d_name);
+			(void)rmdir(sub);
+		}
+		if (d != NULL)
+			closedir(d);
+	}
+	cg->nspare = 0;
 }
 
 /* v1 devices: deny all, then the allow-list, a rule per write on one open file. */
@@ -256,7 +388,8 @@ cgroup_create(struct cgroups *cg, const char *id, int procs[CGROUP_MAX_HIERARCHI
 	size_t k = 0;
 
 	procs[0] = -1;
-	*fresh = true;
+	/* A spare's groups are there already, so the mkdir below finds them (EEXIST). */
+	*fresh = !take_spare(cg, id);
 	for (size_t i = 0; i < cg->n; i++) {
 		_cleanup_free_ char *dir = group_dir(cg, i, id);
 		if (mkdir(dir, 0755) < 0) {
@@ -372,6 +505,8 @@ cgroup_destroy(struct cgroups *cg, const char *id, struct ctr_error *err)
 	bool lifted = false;
 	int ret = 0;
 
+	/* Its v1 groups, empty, may serve the next container: then they are gone from here. */
+	(void)retire_groups(cg, id);
 	for (size_t i = 0; i < cg->n; i++) {
 		_cleanup_free_ char *dir = group_dir(cg, i, id);
 		if (rmdir(dir) == 0 || errno == ENOENT)

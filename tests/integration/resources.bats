@@ -232,6 +232,36 @@ cg_read() {
 	[ -z "$(ls /sys/fs/cgroup/"$(cgroup_parent)" /sys/fs/cgroup/*/"$(cgroup_parent)" 2>/dev/null | grep -E '^[0-9a-f]{64}$')" ]
 }
 
+@test "v1: a removed container's groups serve the next one, limits and counters reset" {
+	parent=$(cgroup_parent)
+	[ -d "/sys/fs/cgroup/memory/$parent" ] || skip "no cgroup v1 memory hierarchy here"
+	"$CTRCTL" run -d --name first -m 64m --cpus 0.5 --pids-limit 100 --cpuset-cpus 0 -c 512 \
+		busybox sh -c 'i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done; touch /tmp/done; sleep 1000'
+	wait_until 20 "$CTRCTL" exec first test -e /tmp/done
+	used=$(cg_read first cpuacct.usage)
+	[ "$used" -gt 20000000 ] # the loop took tens of milliseconds of CPU
+	"$CTRCTL" pause first
+	"$CTRCTL" rm -f first
+	spares() { ls -d "/sys/fs/cgroup/memory/$parent"/.spare-* 2>/dev/null | wc -l; }
+	before=$(spares)
+	[ "$before" -ge 1 ]
+	"$CTRCTL" run -d --name second busybox sleep 1000
+	# Renamed into place, in every hierarchy: one spare fewer.
+	[ "$(spares)" -eq $((before - 1)) ]
+	[ "$(cg_read second memory.limit_in_bytes)" = 9223372036854771712 ]
+	[ "$(cg_read second cpu.cfs_quota_us)" = -1 ]
+	[ "$(cg_read second cpu.shares)" = 1024 ]
+	[ "$(cg_read second pids.max)" = 4096 ]
+	[ "$(cg_read second cpuset.cpus)" = "$(cat "/sys/fs/cgroup/cpuset/$parent/cpuset.cpus")" ]
+	[ "$(cg_read second freezer.state)" = THAWED ]
+	[ "$(cg_read second memory.failcnt)" = 0 ]
+	[ "$(cg_read second cpuacct.usage)" -lt $((used / 2)) ]
+	grep -qx "$(ctr_pid second)" "$(cg_file second cgroup.procs)"
+	# The device rules are the container's own again: /dev/null works, a disk does not.
+	"$CTRCTL" exec second sh -c 'echo x > /dev/null'
+	"$CTRCTL" rm -f second
+}
+
 @test "ctrd keeps itself out of the OOM killer's way; containers do not" {
 	own=$(cat /proc/"$(cat "$T/ctrd.pid")"/oom_score_adj)
 	run "$CTRCTL" run --rm busybox cat /proc/self/oom_score_adj
