@@ -234,16 +234,96 @@ rename_v1_groups(const struct cgroups *cg, const char *const from[], const char 
 	return false;
 }
 
+/* Whether hierarchy h has controller name ("cpu" is not "cpuset" or "cpuacct"). */
+static bool
+has_controller(const struct cgroup_hierarchy *h, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (const char *p = h->controllers; *p != '\0'; p += strcspn(p, ",")) {
+		p += *p == ',';
+		if (strncmp(p, name, len) == 0 && (p[len] == ',' || p[len] == '\0'))
+			return true;
+	}
+	return false;
+}
+
+/* Whether the first line of dir/file is want (or, with absent_ok, there is no such file). */
+static bool
+file_is(const char *dir, const char *file, const char *want, bool absent_ok)
+{
+	_cleanup_free_ char *path = xasprintf("%s/%s", dir, file);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char buf[256];
+
+	if (fd < 0)
+		return absent_ok && errno == ENOENT;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return false;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return strcmp(buf, want) == 0;
+}
+
 /*
- * The container's empty v1 groups become spare N, with the unified one (hybrid) removed
- * by the caller; false if they are not all there and empty, or there is no room.
+ * Whether an emptied group of hierarchy i has every limit ctrd sets at the
+ * value a new group gets (cgroup_set_resources on a fresh group): read from
+ * the files, which `update` may have changed, not from what was asked.
+ */
+static bool
+group_plain(const struct cgroups *cg, size_t i, const char *dir)
+{
+	const struct cgroup_hierarchy *h = &cg->h[i];
+	long page = sysconf(_SC_PAGESIZE);
+	char max[24], pids[24];
+
+	/* v1's "no limit": the largest count of pages, in bytes. */
+	snprintf(max, sizeof(max), "%lld", (long long)(INT64_MAX / page * page));
+	snprintf(pids, sizeof(pids), "%d", RESOURCES_DEFAULT_PIDS);
+	if (has_controller(h, "memory") &&
+	    (!file_is(dir, "memory.limit_in_bytes", max, false) ||
+	     !file_is(dir, "memory.memsw.limit_in_bytes", max, true)))
+		return false;
+	if (has_controller(h, "cpu") && (!file_is(dir, "cpu.cfs_quota_us", "-1", false) ||
+					 !file_is(dir, "cpu.shares", "1024", false)))
+		return false;
+	if (has_controller(h, "pids") && !file_is(dir, "pids.max", pids, false))
+		return false;
+	if (has_controller(h, "cpuset")) {
+		_cleanup_free_ char *parent = xasprintf("%s/%s", h->mount, cg->parent);
+		_cleanup_free_ char *path = xasprintf("%s/cpuset.cpus", parent);
+		_cleanup_free_ char *cpus = NULL;
+		if (fs_read_file(path, 4096, &cpus, NULL) < 0)
+			return false;
+		cpus[strcspn(cpus, "\n")] = '\0';
+		if (!file_is(dir, "cpuset.cpus", cpus, false))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The container's empty v1 groups become a spare, their counters reset now
+ * that nothing runs in them, with the unified one (hybrid) left to the
+ * caller to remove; false if they are not all there and empty, or there is
+ * no room.
  */
 static bool
 retire_groups(struct cgroups *cg, const char *id)
 {
+	static const char *const counters[][2] = {
+		{ "memory.max_usage_in_bytes", "0" },
+		{ "memory.memsw.max_usage_in_bytes", "0" },
+		{ "memory.failcnt", "0" },
+		{ "memory.memsw.failcnt", "0" },
+		{ "cpuacct.usage", "0" },
+		{ "blkio.reset_stats", "1" },
+		{ "freezer.state", "THAWED" },
+	};
 	char *from[CGROUP_MAX_HIERARCHIES] = { 0 }, *to[CGROUP_MAX_HIERARCHIES] = { 0 };
 	unsigned n = cg->next_spare;
-	bool ok = cg->nspare < CGROUP_MAX_SPARES && cg->mode != CGROUP_V2;
+	bool ok = cg->nspare < CGROUP_MAX_SPARES && cg->mode != CGROUP_V2, plain = true;
 
 	for (size_t i = 0; ok && i < cg->n; i++) {
 		if (cg->h[i].unified)
@@ -251,30 +331,36 @@ retire_groups(struct cgroups *cg, const char *id)
 		from[i] = group_dir(cg, i, id);
 		to[i] = spare_dir(cg, i, n);
 		ok = group_empty(from[i]);
+		for (size_t k = 0; ok && k < ARRAY_SIZE(counters); k++)
+			(void)write_file(from[i], counters[k][0], counters[k][1]);
+		plain = plain && ok && group_plain(cg, i, from[i]);
 	}
 	ok = ok && rename_v1_groups(cg, (const char *const *)from, (const char *const *)to);
 	for (size_t i = 0; i < cg->n; i++)
 		free(from[i]), free(to[i]);
 	if (ok) {
-		cg->spare[cg->nspare++] = n;
+		cg->spare[cg->nspare].n = n;
+		cg->spare[cg->nspare++].plain = plain;
 		cg->next_spare++;
 	}
 	return ok;
 }
 
 /*
- * The last spare's v1 groups become the container's, with what the last
- * container left in them undone: its counters here, its limits and device
- * rules by the caller (not fresh). False if there is none or the rename fails.
+ * The last spare's v1 groups become the container's, with their device
+ * rules (the same for every container) and, if *plain, every limit as a
+ * new group has them. False if there is none or the rename fails.
  */
 static bool
-take_spare(struct cgroups *cg, const char *id)
+take_spare(struct cgroups *cg, const char *id, bool *plain)
 {
 	char *from[CGROUP_MAX_HIERARCHIES] = { 0 }, *to[CGROUP_MAX_HIERARCHIES] = { 0 };
 	bool ok = false;
 
 	while (!ok && cg->nspare > 0) {
-		unsigned n = cg->spare[--cg->nspare];
+		cg->nspare--;
+		unsigned n = cg->spare[cg->nspare].n;
+		*plain = cg->spare[cg->nspare].plain;
 		for (size_t i = 0; i < cg->n; i++) {
 			if (cg->h[i].unified)
 				continue;
@@ -287,19 +373,6 @@ take_spare(struct cgroups *cg, const char *id)
 			for (size_t i = 0; i < cg->n; i++)
 				if (from[i] != NULL)
 					(void)rmdir(from[i]);
-	}
-	for (size_t i = 0; ok && i < cg->n; i++) {
-		static const char *const counters[][2] = {
-			{ "memory.max_usage_in_bytes", "0" },
-			{ "memory.memsw.max_usage_in_bytes", "0" },
-			{ "memory.failcnt", "0" },
-			{ "memory.memsw.failcnt", "0" },
-			{ "cpuacct.usage", "0" },
-			{ "blkio.reset_stats", "1" },
-			{ "freezer.state", "THAWED" },
-		};
-		for (size_t k = 0; to[i] != NULL && k < ARRAY_SIZE(counters); k++)
-			(void)write_file(to[i], counters[k][0], counters[k][1]);
 	}
 	for (size_t i = 0; i < cg->n; i++)
 		free(from[i]), free(to[i]);
@@ -388,19 +461,22 @@ cgroup_create(struct cgroups *cg, const char *id, int procs[CGROUP_MAX_HIERARCHI
 	size_t k = 0;
 
 	procs[0] = -1;
-	/* A spare's groups are there already, so the mkdir below finds them (EEXIST). */
-	*fresh = !take_spare(cg, id);
+	bool plain = false, spare = take_spare(cg, id, &plain);
+	*fresh = !spare || plain;
 	for (size_t i = 0; i < cg->n; i++) {
 		_cleanup_free_ char *dir = group_dir(cg, i, id);
-		if (mkdir(dir, 0755) < 0) {
-			if (errno != EEXIST) {
-				ctr_error_sys(err, errno, "create cgroup %s", dir);
-				goto fail;
+		/* A spare's v1 groups were renamed into place above, device rules and all. */
+		if (!spare || cg->h[i].unified) {
+			if (mkdir(dir, 0755) < 0) {
+				if (errno != EEXIST) {
+					ctr_error_sys(err, errno, "create cgroup %s", dir);
+					goto fail;
+				}
+				*fresh = false;
 			}
-			*fresh = false;
+			if (setup_group(cg, i, dir, err) < 0)
+				goto fail;
 		}
-		if (setup_group(cg, i, dir, err) < 0)
-			goto fail;
 		_cleanup_free_ char *path = xasprintf("%s/%s", dir, join_file(&cg->h[i]));
 		procs[k] = open(path, O_WRONLY | O_CLOEXEC);
 		if (procs[k] < 0) {

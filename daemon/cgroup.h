@@ -48,7 +48,10 @@ struct cgroups {
 	char *parent; /* relative to each hierarchy's root: "ctrd" */
 	struct cgroup_hierarchy h[CGROUP_MAX_HIERARCHIES];
 	size_t n;
-	unsigned spare[CGROUP_MAX_SPARES]; /* numbers of the spares, <parent>/.spare-N */
+	struct {
+		unsigned n; /* <parent>/.spare-N */
+		bool plain; /* every limit at its default, as a new group's */
+	} spare[CGROUP_MAX_SPARES];
 	size_t nspare;
 	unsigned next_spare;
 };
@@ -71,10 +74,11 @@ const char *cgroup_mode_name(enum cgroup_mode mode);
  * none is a spare), so it still holds the kernel's defaults.
  *
  * With v1 a container's groups are usually a spare's, renamed: the groups
- * of a removed container, emptied, with their counters reset here. A group
- * costs a mkdir of 50-150 us in each of up to eight hierarchies, and its
- * rmdir a millisecond of the kernel's time in all, which a rename (13 us)
- * and a few writes save. (v2 cannot rename a group, and has one.)
+ * of a removed container, emptied, their counters reset. A group costs a
+ * mkdir of 50-150 us in each of up to eight hierarchies, and its rmdir a
+ * millisecond of the kernel's time in all, which a rename (13 us) saves. A
+ * spare whose limits are all at their defaults counts as fresh; another is
+ * not. (v2 cannot rename a group, and has one.)
  */
 int cgroup_create(struct cgroups *cg, const char *id, int procs[CGROUP_MAX_HIERARCHIES + 1],
 		  bool *fresh, struct ctr_error *err);

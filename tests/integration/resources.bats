@@ -257,9 +257,20 @@ cg_read() {
 	[ "$(cg_read second memory.failcnt)" = 0 ]
 	[ "$(cg_read second cpuacct.usage)" -lt $((used / 2)) ]
 	grep -qx "$(ctr_pid second)" "$(cg_file second cgroup.procs)"
-	# The device rules are the container's own again: /dev/null works, a disk does not.
+	# The device rules are the container's own again: /dev/null works.
 	"$CTRCTL" exec second sh -c 'echo x > /dev/null'
+	# A limit set by update, not at the start, is undone for the next one too.
+	"$CTRCTL" update -m 32m --pids-limit 50 second
 	"$CTRCTL" rm -f second
+	"$CTRCTL" run -d --name third busybox sleep 1000
+	[ "$(cg_read third memory.limit_in_bytes)" = 9223372036854771712 ]
+	[ "$(cg_read third pids.max)" = 4096 ]
+	# And a spare with every default takes a new container's limits.
+	"$CTRCTL" rm -f third
+	"$CTRCTL" run -d --name fourth -m 48m --cpus 0.25 busybox sleep 1000
+	[ "$(cg_read fourth memory.limit_in_bytes)" = 50331648 ]
+	[ "$(cg_read fourth cpu.cfs_quota_us)" = 25000 ]
+	"$CTRCTL" rm -f fourth
 }
 
 @test "ctrd keeps itself out of the OOM killer's way; containers do not" {
