@@ -312,14 +312,14 @@ group_plain(const struct cgroups *cg, size_t i, const char *dir)
 static bool
 retire_groups(struct cgroups *cg, const char *id)
 {
-	static const char *const counters[][2] = {
-		{ "memory.max_usage_in_bytes", "0" },
-		{ "memory.memsw.max_usage_in_bytes", "0" },
-		{ "memory.failcnt", "0" },
-		{ "memory.memsw.failcnt", "0" },
-		{ "cpuacct.usage", "0" },
-		{ "blkio.reset_stats", "1" },
-		{ "freezer.state", "THAWED" },
+	static const char *const counters[][3] = {
+		{ "memory", "memory.max_usage_in_bytes", "0" },
+		{ "memory", "memory.memsw.max_usage_in_bytes", "0" },
+		{ "memory", "memory.failcnt", "0" },
+		{ "memory", "memory.memsw.failcnt", "0" },
+		{ "cpuacct", "cpuacct.usage", "0" },
+		{ "blkio", "blkio.reset_stats", "1" },
+		{ "freezer", "freezer.state", "THAWED" },
 	};
 	char *from[CGROUP_MAX_HIERARCHIES] = { 0 }, *to[CGROUP_MAX_HIERARCHIES] = { 0 };
 	unsigned n = cg->next_spare;
@@ -332,7 +332,8 @@ retire_groups(struct cgroups *cg, const char *id)
 		to[i] = spare_dir(cg, i, n);
 		ok = group_empty(from[i]);
 		for (size_t k = 0; ok && k < ARRAY_SIZE(counters); k++)
-			(void)write_file(from[i], counters[k][0], counters[k][1]);
+			if (has_controller(&cg->h[i], counters[k][0]))
+				(void)write_file(from[i], counters[k][1], counters[k][2]);
 		plain = plain && ok && group_plain(cg, i, from[i]);
 	}
 	ok = ok && rename_v1_groups(cg, (const char *const *)from, (const char *const *)to);
