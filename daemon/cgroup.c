@@ -323,7 +323,8 @@ retire_groups(struct cgroups *cg, const char *id)
 	};
 	char *from[CGROUP_MAX_HIERARCHIES] = { 0 }, *to[CGROUP_MAX_HIERARCHIES] = { 0 };
 	unsigned n = cg->next_spare;
-	bool ok = cg->nspare < CGROUP_MAX_SPARES && cg->mode != CGROUP_V2, plain = true;
+	bool v1 = cg->mode == CGROUP_V1 || cg->mode == CGROUP_HYBRID;
+	bool ok = v1 && cg->nspare < CGROUP_MAX_SPARES, plain = true;
 
 	for (size_t i = 0; ok && i < cg->n; i++) {
 		if (cg->h[i].unified)
