@@ -303,11 +303,14 @@ group_plain(const struct cgroups *cg, size_t i, const char *dir)
 	return true;
 }
 
+static int v1_devices(const char *dir, struct ctr_error *err);
+
 /*
  * The container's empty v1 groups become a spare, their counters reset now
- * that nothing runs in them, with the unified one (hybrid) left to the
- * caller to remove; false if they are not all there and empty, or there is
- * no room.
+ * that nothing runs in them and their device rules written afresh (so that
+ * every spare has ours, however its groups were made), with the unified one
+ * (hybrid) left to the caller to remove; false if they are not all there
+ * and empty, or there is no room.
  */
 static bool
 retire_groups(struct cgroups *cg, const char *id)
@@ -335,6 +338,8 @@ retire_groups(struct cgroups *cg, const char *id)
 		for (size_t k = 0; ok && k < ARRAY_SIZE(counters); k++)
 			if (has_controller(&cg->h[i], counters[k][0]))
 				(void)write_file(from[i], counters[k][1], counters[k][2]);
+		if (ok && has_controller(&cg->h[i], "devices"))
+			ok = v1_devices(from[i], NULL) == 0;
 		plain = plain && ok && group_plain(cg, i, from[i]);
 	}
 	ok = ok && rename_v1_groups(cg, (const char *const *)from, (const char *const *)to);
@@ -456,6 +461,9 @@ join_file(const struct cgroup_hierarchy *h)
 	return h->unified ? "cgroup.procs" : "tasks";
 }
 
+static int
+destroy_groups(struct cgroups *cg, const char *id, bool may_retire, struct ctr_error *err);
+
 int
 cgroup_create(struct cgroups *cg, const char *id, int procs[CGROUP_MAX_HIERARCHIES + 1],
 	      bool *fresh, struct ctr_error *err)
@@ -491,7 +499,8 @@ cgroup_create(struct cgroups *cg, const char *id, int procs[CGROUP_MAX_HIERARCHI
 fail:
 	for (size_t i = 0; i < k; i++)
 		close_fd(&procs[i]);
-	(void)cgroup_destroy(cg, id, NULL);
+	/* Half made: removed, never a spare. */
+	(void)destroy_groups(cg, id, false, NULL);
 	return -1;
 }
 
@@ -577,14 +586,15 @@ lift_cpu_quota(const struct cgroups *cg, const char *id)
 	}
 }
 
-int
-cgroup_destroy(struct cgroups *cg, const char *id, struct ctr_error *err)
+static int
+destroy_groups(struct cgroups *cg, const char *id, bool may_retire, struct ctr_error *err)
 {
 	bool lifted = false;
 	int ret = 0;
 
 	/* Its v1 groups, empty, may serve the next container: then they are gone from here. */
-	(void)retire_groups(cg, id);
+	if (may_retire)
+		(void)retire_groups(cg, id);
 	for (size_t i = 0; i < cg->n; i++) {
 		_cleanup_free_ char *dir = group_dir(cg, i, id);
 		if (rmdir(dir) == 0 || errno == ENOENT)
@@ -603,6 +613,12 @@ cgroup_destroy(struct cgroups *cg, const char *id, struct ctr_error *err)
 		ret = ctr_error_sys(err, errno, "remove cgroup %s", dir);
 	}
 	return ret;
+}
+
+int
+cgroup_destroy(struct cgroups *cg, const char *id, struct ctr_error *err)
+{
+	return destroy_groups(cg, id, true, err);
 }
 
 /*
