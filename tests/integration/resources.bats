@@ -68,7 +68,7 @@ cg_read() {
 	grep -qx "$pid" "$procs"
 	# Inside, its own cgroup is the root of everything it sees.
 	run "$CTRCTL" exec defaults cat /proc/self/cgroup
-	! echo "$output" | grep -v ':/$'
+	[ -z "$(echo "$output" | grep -v ':/$')" ]
 	"$CTRCTL" rm -f defaults
 }
 
@@ -81,7 +81,7 @@ cg_read() {
 	run "$CTRCTL" run --rm busybox sh -c 'grep " /sys/fs/cgroup" /proc/self/mountinfo'
 	[ "$status" -eq 0 ]
 	[ -n "$output" ]
-	! echo "$output" | grep -v " ro,"
+	[ -z "$(echo "$output" | grep -v " ro,")" ]
 	run "$CTRCTL" run --rm busybox sh -c \
 		'echo 1 > /sys/fs/cgroup/pids/pids.max || echo 1 > /sys/fs/cgroup/pids.max'
 	[ "$status" -ne 0 ]
@@ -240,6 +240,9 @@ cg_read() {
 	wait_until 20 "$CTRCTL" exec first test -e /tmp/done
 	used=$(cg_read first cpuacct.usage)
 	[ "$used" -gt 20000000 ] # the loop took tens of milliseconds of CPU
+	# Widen its device rules from outside: a spare must get ours back, whatever its group had.
+	echo a >"$(cg_file first devices.allow)"
+	grep -qx 'a \*:\* rwm' "$(cg_file first devices.list)"
 	"$CTRCTL" pause first
 	"$CTRCTL" rm -f first
 	spares() { ls -d "/sys/fs/cgroup/memory/$parent"/.spare-* 2>/dev/null | wc -l; }
@@ -257,7 +260,9 @@ cg_read() {
 	[ "$(cg_read second memory.failcnt)" = 0 ]
 	[ "$(cg_read second cpuacct.usage)" -lt $((used / 2)) ]
 	grep -qx "$(ctr_pid second)" "$(cg_file second cgroup.procs)"
-	# The device rules are the container's own again: /dev/null works.
+	# The device rules are the container's own again: /dev/null works, nothing else is open.
+	[ "$(grep -c '^a ' "$(cg_file second devices.list)")" = 0 ]
+	grep -qx 'c 1:3 rwm' "$(cg_file second devices.list)"
 	"$CTRCTL" exec second sh -c 'echo x > /dev/null'
 	# A limit set by update, not at the start, is undone for the next one too.
 	"$CTRCTL" update -m 32m --pids-limit 50 second
