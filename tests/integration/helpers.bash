@@ -56,6 +56,12 @@ ctrd_ready() {
 		"$CTRCTL" version >/dev/null 2>&1
 }
 
+# Fails if the command succeeds. A bare `! cmd` fails nothing in a test
+# unless it is the last command: errexit ignores negated commands.
+refute() {
+	! "$@"
+}
+
 cgroup_parent() {
 	echo "ctrd-test/${T##*.}"
 }

@@ -40,7 +40,7 @@ teardown() {
 	[ "$("$CTRCTL" exec writer cat /etc/motd)" = mine ]
 	[ "$(find "$T/root/images/busybox" | sort | md5sum)" = "$before" ]
 	# Nothing of the overlay is visible on the host: it lives in the container's mount namespace.
-	! grep -q "$T/root/containers/$id" /proc/self/mountinfo
+	refute grep -q "$T/root/containers/$id" /proc/self/mountinfo
 	"$CTRCTL" rm -f writer
 	[ ! -e "$T/root/containers/$id" ]
 	[ "$(find "$T/root/images/busybox" | sort | md5sum)" = "$before" ]

@@ -305,7 +305,7 @@ print([c["pid"] for c in json.load(sys.stdin) if c["name"] == "init-check"][0])'
 	[ "$output" = doomed ]
 	[ ! -e "$T/state/containers/$id" ]
 	[ ! -e "$T/root/containers/$id.log" ]
-	! kill -0 "$pid" 2>/dev/null
+	refute kill -0 "$pid" 2>/dev/null
 	run "$CTRCTL" inspect doomed
 	[ "$status" -eq 1 ]
 	[ "$output" = "ctrctl: no such container: doomed" ]

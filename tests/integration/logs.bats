@@ -346,7 +346,7 @@ event_field() {
 	[ "$(event_field "$T/ev-since" replayed die exit_code)" = 5 ]
 	grep "name=replayed" "$T/ev-human" | grep -q "container die .*exit_code=5"
 	# Nothing from before t0: the previous test's marker is not replayed.
-	! grep -q '"name":"marker"' "$T/ev-since"
+	refute grep -q '"name":"marker"' "$T/ev-since"
 	run "$CTRCTL" events --since yesterday
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"expected an RFC 3339 time"* ]]

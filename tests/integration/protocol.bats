@@ -156,7 +156,7 @@ PY
 	run grep -c '^<3>forged\|^forged' "$T/ctrd.log"
 	[ "$output" = 0 ]
 	grep -q 'x\\x0a<3>forged line\\x1b\[2J' "$T/ctrd.log"
-	! grep -q $'\e\\[2J' "$T/ctrd.log"
+	refute grep -q $'\e\\[2J' "$T/ctrd.log"
 }
 
 @test "wrong params are rejected with a message naming the field" {

@@ -516,7 +516,7 @@ zygote_heap() {
 		grep -q 'a monitor was killed mid-start in its memory; a new zygote takes over' "$T/ctrd.log"
 		new=$(zygote_of "$(cat "$T/ctrd.pid")")
 		[ -n "$new" ] && [ "$new" != "$old" ]
-		! kill -0 "$old" 2>/dev/null
+		refute kill -0 "$old" 2>/dev/null
 	done
 	daemon_down TERM
 	ctrd_launch

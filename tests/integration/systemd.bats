@@ -155,7 +155,7 @@ configured() {
 	[ "$(find "$dest" -name 'ctrd.s*' | wc -l)" -eq 2 ]
 	cmp "$SRCDIR/systemd/ctrd.socket" "$dest$want/ctrd.socket"
 	grep -qx "ExecStart=$sbindir/ctrd" "$dest$want/ctrd.service"
-	! grep -q @ "$dest$want/ctrd.service"
+	refute grep -q @ "$dest$want/ctrd.service"
 	[ -x "$dest$sbindir/ctrd" ]
 	rm -rf "$dest"
 }
@@ -223,7 +223,7 @@ check_socket_activation() {
 	listener=$(readlink "/proc/$daemon/fd/3")
 	[[ "$listener" == socket:* ]]
 	for p in "$pid" "$(ps -o ppid= -p "$pid" | tr -d ' ')"; do
-		! socket_links "$p" | grep -qxF "$listener"
+		[ -z "$(socket_links "$p" | grep -xF "$listener")" ]
 	done
 	CTRD_SOCKET=$sock "$CTRCTL" rm -f activated
 	# SIGTERM: exit 0 and leave the socket to systemd, where it was.
@@ -328,8 +328,8 @@ check_socket_activation() {
 	[ ! -s "$T/stderr" ]
 	# At info, the debug line each connection makes is left out.
 	serves "$sock"
-	! grep -q "debug:" "$log"
-	! grep -q "connected" "$log"
+	refute grep -q "debug:" "$log"
+	refute grep -q "connected" "$log"
 
 	# Rotated as logrotate does it: moved, then SIGHUP; new lines go to a new file.
 	mv "$log" "$log.1"
@@ -338,7 +338,7 @@ check_socket_activation() {
 	lines=$(wc -l <"$log.1")
 	CTRD_SOCKET=$sock "$CTRCTL" run --name logged --rootfs "$ROOTFS" true
 	grep -q "(logged): exited with code 0" "$log"
-	! grep -q "(logged)" "$log.1"
+	refute grep -q "(logged)" "$log.1"
 	[ "$(wc -l <"$log.1")" -eq "$lines" ]
 	[ "$(stat -c %a "$log")" = 640 ]
 
@@ -365,7 +365,7 @@ check_socket_activation() {
 	wait_until 10 serves "$sock"
 	CTRD_SOCKET=$sock "$CTRCTL" run --rm --rootfs "$ROOTFS" true
 	stop_daemon
-	! grep -q "info:\|debug:" "$T/warn.log"
+	refute grep -q "info:\|debug:" "$T/warn.log"
 	[ ! -s "$T/stderr" ]
 }
 
