@@ -147,29 +147,32 @@ proc_clone(unsigned long flags)
 /* Room for the init's setup (mounts, user, capabilities): only touched pages cost. */
 #define CLONE_VM_STACK (1024 * 1024)
 
-/*
- * The stack of the children below, kept from one to the next: in the
- * zygote, where a monitor makes one such child per start, a fresh stack
- * would be an mmap, a page fault for each page the setup touches (tens of
- * microseconds apiece on a VM) and an munmap with its TLB flush, each time.
- * One child at a time uses it: each runs while its caller waits (vfork).
- */
+void *
+proc_kept_stack(void **stack, size_t size)
+{
+	if (*stack == NULL) {
+		void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+		*stack = p;
+	}
+	stack_unpoison(*stack, size);
+	/* The stack grows down on every architecture we build for. */
+	return (char *)*stack + size;
+}
+
+/* The stack of the children below, one at a time: each runs while its caller waits. */
 static void *clone_vm_stack;
 
 pid_t
 proc_clone_vm(unsigned long flags, int (*fn)(void *arg), void *arg)
 {
-	if (clone_vm_stack == NULL) {
-		void *p = mmap(NULL, CLONE_VM_STACK, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
-		if (p == MAP_FAILED)
-			return -1;
-		clone_vm_stack = p;
-	}
-	stack_unpoison(clone_vm_stack, CLONE_VM_STACK);
-	/* The stack grows down on every architecture we build for. */
-	return clone(fn, (char *)clone_vm_stack + CLONE_VM_STACK,
-		     (int)(flags | CLONE_VM | CLONE_VFORK | SIGCHLD), arg);
+	void *top = proc_kept_stack(&clone_vm_stack, CLONE_VM_STACK);
+
+	if (top == NULL)
+		return -1;
+	return clone(fn, top, (int)(flags | CLONE_VM | CLONE_VFORK | SIGCHLD), arg);
 }
 
 void

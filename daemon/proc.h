@@ -61,6 +61,15 @@ pid_t proc_clone(unsigned long flags);
  * next such child, of this process or of another sharing its memory.
  */
 pid_t proc_clone_vm(unsigned long flags, int (*fn)(void *arg), void *arg);
+/*
+ * The top of a stack of size bytes for a child that shares our memory,
+ * mapped into *stack the first time and kept for the next child: in the
+ * zygote, where each start makes such children, a fresh stack would be an
+ * mmap, a page fault for each page the child touches (tens of microseconds
+ * apiece on a VM) and an munmap with its TLB flush, every time. The caller
+ * makes one child at a time on it. NULL if it cannot be mapped.
+ */
+void *proc_kept_stack(void **stack, size_t size);
 
 #ifdef __SANITIZE_ADDRESS__
 #include <sanitizer/asan_interface.h>

@@ -7,7 +7,6 @@
 #include <signal.h>
 #include <string.h>
 #include <malloc.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -300,17 +299,12 @@ static void *monitor_stack;
 static pid_t
 clone_shared_monitor(struct shared_monitor *m, int *pidfd)
 {
-	if (monitor_stack == NULL) {
-		void *p = mmap(NULL, MONITOR_STACK, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
-		if (p == MAP_FAILED)
-			return -1;
-		monitor_stack = p;
-	}
-	stack_unpoison(monitor_stack, MONITOR_STACK);
-	/* The stack grows down on every architecture we build for. */
-	return clone(shared_monitor_main, (char *)monitor_stack + MONITOR_STACK,
-		     CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, m, pidfd);
+	void *top = proc_kept_stack(&monitor_stack, MONITOR_STACK);
+
+	if (top == NULL)
+		return -1;
+	return clone(shared_monitor_main, top, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, m,
+		     pidfd);
 }
 
 /*
