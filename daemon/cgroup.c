@@ -234,12 +234,13 @@ rename_v1_groups(const struct cgroups *cg, const char *const from[], const char 
 	return false;
 }
 
-/* Whether hierarchy h has controller name ("cpu" is not "cpuset" or "cpuacct"). */
-static bool
-has_controller(const struct cgroup_hierarchy *h, const char *name)
+bool
+cgroup_has(const struct cgroup_hierarchy *h, const char *name)
 {
 	size_t len = strlen(name);
 
+	if (h->unified)
+		return true; /* decided by the files that exist */
 	for (const char *p = h->controllers; *p != '\0'; p += strcspn(p, ",")) {
 		p += *p == ',';
 		if (strncmp(p, name, len) == 0 && (p[len] == ',' || p[len] == '\0'))
@@ -281,16 +282,15 @@ group_plain(const struct cgroups *cg, size_t i, const char *dir)
 	/* v1's "no limit": the largest count of pages, in bytes. */
 	snprintf(max, sizeof(max), "%lld", (long long)(INT64_MAX / page * page));
 	snprintf(pids, sizeof(pids), "%d", RESOURCES_DEFAULT_PIDS);
-	if (has_controller(h, "memory") &&
-	    (!file_is(dir, "memory.limit_in_bytes", max, false) ||
-	     !file_is(dir, "memory.memsw.limit_in_bytes", max, true)))
+	if (cgroup_has(h, "memory") && (!file_is(dir, "memory.limit_in_bytes", max, false) ||
+					!file_is(dir, "memory.memsw.limit_in_bytes", max, true)))
 		return false;
-	if (has_controller(h, "cpu") && (!file_is(dir, "cpu.cfs_quota_us", "-1", false) ||
-					 !file_is(dir, "cpu.shares", "1024", false)))
+	if (cgroup_has(h, "cpu") && (!file_is(dir, "cpu.cfs_quota_us", "-1", false) ||
+				     !file_is(dir, "cpu.shares", "1024", false)))
 		return false;
-	if (has_controller(h, "pids") && !file_is(dir, "pids.max", pids, false))
+	if (cgroup_has(h, "pids") && !file_is(dir, "pids.max", pids, false))
 		return false;
-	if (has_controller(h, "cpuset")) {
+	if (cgroup_has(h, "cpuset")) {
 		_cleanup_free_ char *parent = xasprintf("%s/%s", h->mount, cg->parent);
 		_cleanup_free_ char *path = xasprintf("%s/cpuset.cpus", parent);
 		_cleanup_free_ char *cpus = NULL;
@@ -336,9 +336,9 @@ retire_groups(struct cgroups *cg, const char *id)
 		to[i] = spare_dir(cg, i, n);
 		ok = group_empty(from[i]);
 		for (size_t k = 0; ok && k < ARRAY_SIZE(counters); k++)
-			if (has_controller(&cg->h[i], counters[k][0]))
+			if (cgroup_has(&cg->h[i], counters[k][0]))
 				(void)write_file(from[i], counters[k][1], counters[k][2]);
-		if (ok && has_controller(&cg->h[i], "devices"))
+		if (ok && cgroup_has(&cg->h[i], "devices"))
 			ok = v1_devices(from[i], NULL) == 0;
 		plain = plain && ok && group_plain(cg, i, from[i]);
 	}

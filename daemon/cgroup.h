@@ -57,6 +57,12 @@ struct cgroups {
 };
 
 /*
+ * Whether hierarchy h has the controller ("cpu" is neither "cpuset" nor
+ * "cpuacct"); always true of the unified one, where the files tell.
+ */
+bool cgroup_has(const struct cgroup_hierarchy *h, const char *controller);
+
+/*
  * Detects the layout and prepares <parent> in every hierarchy, removing
  * spares a previous daemon left.
  */

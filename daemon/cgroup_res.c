@@ -21,16 +21,6 @@ group_dir(const struct cgroups *cg, size_t i, const char *id)
 	return xasprintf("%s/%s/%s", cg->h[i].mount, cg->parent, id);
 }
 
-static bool
-has(const struct cgroup_hierarchy *h, const char *controller)
-{
-	if (h->unified)
-		return true; /* decided by the files that exist */
-	_cleanup_free_ char *list = xasprintf(",%s,", h->controllers);
-	_cleanup_free_ char *want = xasprintf(",%s,", controller);
-	return strstr(list, want) != NULL;
-}
-
 /* Writes value to dir/file; a missing file is no error when optional. */
 static int
 set(const char *dir, const char *file, const char *value, bool optional, struct ctr_error *err)
@@ -177,10 +167,10 @@ set_v1(const struct cgroup_hierarchy *h, const char *dir, const struct ctr_resou
 {
 	bool memory = !fresh || r->memory > 0 || resources_memory_swap(r) >= 0;
 
-	if (has(h, "memory") && memory && set_v1_memory(dir, r, err) < 0)
+	if (cgroup_has(h, "memory") && memory && set_v1_memory(dir, r, err) < 0)
 		return -1;
-	if (has(h, "cpu") && (!fresh || resources_cpu_quota(r) >= 0 ||
-			      (r->cpu_shares > 0 && r->cpu_shares != 1024))) {
+	if (cgroup_has(h, "cpu") && (!fresh || resources_cpu_quota(r) >= 0 ||
+				     (r->cpu_shares > 0 && r->cpu_shares != 1024))) {
 		_cleanup_free_ char *quota = num_or_max(resources_cpu_quota(r), "-1");
 		_cleanup_free_ char *period = xasprintf("%d", RESOURCES_CPU_PERIOD);
 		_cleanup_free_ char *shares = xasprintf("%" PRId64,
@@ -190,12 +180,12 @@ set_v1(const struct cgroup_hierarchy *h, const char *dir, const struct ctr_resou
 		    set(dir, "cpu.shares", shares, false, err) < 0)
 			return -1;
 	}
-	if (has(h, "pids")) {
+	if (cgroup_has(h, "pids")) {
 		_cleanup_free_ char *pids = num_or_max(resources_pids(r), "max");
 		if (set(dir, "pids.max", pids, false, err) < 0)
 			return -1;
 	}
-	if (has(h, "cpuset") &&
+	if (cgroup_has(h, "cpuset") &&
 	    (r->cpuset_cpus != NULL ? set(dir, "cpuset.cpus", r->cpuset_cpus, false, err) < 0
 				    : !fresh && reset_cpuset(dir, "cpuset.cpus", err) < 0))
 		return -1;
@@ -225,7 +215,7 @@ cgroup_oom_kills(struct cgroups *cg, const char *id, uint64_t *kills)
 		uint64_t n;
 		/* v2: memory.events; v1: memory.oom_control (Linux 4.13). */
 		if ((cg->h[i].unified && read_key(dir, "memory.events", "oom_kill", &n) == 0) ||
-		    (!cg->h[i].unified && has(&cg->h[i], "memory") &&
+		    (!cg->h[i].unified && cgroup_has(&cg->h[i], "memory") &&
 		     read_key(dir, "memory.oom_control", "oom_kill", &n) == 0)) {
 			*kills += n;
 		}
@@ -299,7 +289,7 @@ cgroup_stats(struct cgroups *cg, const char *id)
 			io_bytes(dir, true, &rd, &wr);
 			continue;
 		}
-		if (has(h, "memory")) {
+		if (cgroup_has(h, "memory")) {
 			if (read_u64(dir, "memory.usage_in_bytes", &v) == 0) {
 				mem = v, got_mem = true;
 				if (read_key(dir, "memory.stat", "total_inactive_file",
@@ -312,15 +302,15 @@ cgroup_stats(struct cgroups *cg, const char *id)
 			    v < (UINT64_C(1) << 62))
 				limit = v;
 		}
-		if (has(h, "cpuacct") && read_u64(dir, "cpuacct.usage", &v) == 0)
+		if (cgroup_has(h, "cpuacct") && read_u64(dir, "cpuacct.usage", &v) == 0)
 			cpu_ns = v, got_cpu = true;
-		if (has(h, "pids")) {
+		if (cgroup_has(h, "pids")) {
 			if (read_u64(dir, "pids.current", &v) == 0)
 				pids = v;
 			if (read_u64(dir, "pids.max", &v) == 0)
 				pids_max = v;
 		}
-		if (has(h, "blkio"))
+		if (cgroup_has(h, "blkio"))
 			io_bytes(dir, false, &rd, &wr);
 	}
 	json_t *o = json_object();
@@ -352,7 +342,7 @@ cgroup_freeze(struct cgroups *cg, const char *id, bool frozen, struct ctr_error 
 			if (set(dir, "cgroup.freeze", frozen ? "1" : "0", false, err) < 0)
 				return -1;
 			done = true;
-		} else if (has(&cg->h[i], "freezer")) {
+		} else if (cgroup_has(&cg->h[i], "freezer")) {
 			if (set(dir, "freezer.state", frozen ? "FROZEN" : "THAWED", false, err) < 0)
 				return -1;
 			done = true;
