@@ -139,5 +139,7 @@ int write_all(int fd, const void *buf, size_t len);
  * fs_write_atomic() (daemon/fsutil.h), which also says what failed.
  */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* The same, returning 0 or -errno and never touching errno (include/rawsys.h). */
+long write_file_atomic_raw(const char *path, const void *data, size_t len, mode_t mode);
 
 #endif

@@ -14,9 +14,11 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "rawsys.h"
 #include "util.h"
 
 static int64_t
@@ -193,38 +195,67 @@ write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-int
-write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+/* write_all() on raw system calls: 0 or -errno, errno untouched. */
+static long
+raw_write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		long n = RAW_SYSCALL(SYS_write, fd, p, len, 0, 0, 0);
+		if (n == -EINTR)
+			continue;
+		if (n < 0)
+			return n;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+long
+write_file_atomic_raw(const char *path, const void *data, size_t len, mode_t mode)
 {
 	char tmp[PATH_MAX + 8];
 	size_t n = strlen(path);
 
 	if (n >= PATH_MAX)
-		return errno = ENAMETOOLONG, -1;
+		return -ENAMETOOLONG;
 	memcpy(tmp, path, n);
 	memcpy(tmp + n, ".tmp", 5);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	long fd = RAW_SYSCALL(SYS_openat, AT_FDCWD, tmp,
+			      O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode, 0, 0);
 	if (fd < 0)
-		return -1;
-	bool ok = write_all(fd, data, len) == 0 && fsync(fd) == 0;
-	int e = errno;
-	close(fd);
-	if (!ok || rename(tmp, path) < 0) {
-		if (ok)
-			e = errno;
-		unlink(tmp);
-		return errno = e, -1;
+		return fd;
+	long r = raw_write_all((int)fd, data, len);
+	if (r == 0)
+		r = RAW_SYSCALL(SYS_fsync, fd, 0, 0, 0, 0, 0);
+	(void)RAW_SYSCALL(SYS_close, fd, 0, 0, 0, 0, 0);
+	if (r == 0)
+		r = RAW_SYSCALL(SYS_renameat2, AT_FDCWD, tmp, AT_FDCWD, path, 0, 0);
+	if (r < 0) {
+		(void)RAW_SYSCALL(SYS_unlinkat, AT_FDCWD, tmp, 0, 0, 0, 0);
+		return r;
 	}
 	/* The rename is durable only once the directory is synced: reuse tmp for its name. */
 	char *slash = memrchr(tmp, '/', n);
 	if (slash != NULL) {
 		slash[slash == tmp ? 1 : 0] = '\0';
-		int dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		long dfd = RAW_SYSCALL(SYS_openat, AT_FDCWD, tmp,
+				       O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, 0, 0);
 		if (dfd >= 0) {
-			(void)fsync(dfd);
-			close(dfd);
+			(void)RAW_SYSCALL(SYS_fsync, dfd, 0, 0, 0, 0, 0);
+			(void)RAW_SYSCALL(SYS_close, dfd, 0, 0, 0, 0, 0);
 		}
 	}
+	return 0;
+}
+
+int
+write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	long r = write_file_atomic_raw(path, data, len, mode);
+
+	if (r < 0)
+		return errno = (int)-r, -1;
 	return 0;
 }
 
