@@ -1,12 +1,20 @@
 /* SPDX-License-Identifier: MIT */
-/* The daemon's side of the monitor: the hand-over to ctrd-monitor (monitor.h). */
+/*
+ * The daemon's side of the monitor (monitor.h): the hand-over to
+ * ctrd-monitor, or, for an attached container, staying where it is.
+ */
 #include "config.h"
 
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <stdio.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
 
 #include "monitor.h"
 #include "proc.h"
+#include "rawsys.h"
 
 /* Moves fd to want (or closes want when fd < 0), leaving it open across exec. */
 static int
@@ -53,4 +61,47 @@ monitor_exec(const char *path, const struct monitor_args *a)
 			 files,
 			 NULL };
 	execv(path, argv);
+}
+
+/*
+ * Not instrumented: a sanitizer's runtime keeps its state behind the thread
+ * pointer, which is the zygote's.
+ */
+#define ALONE __attribute__((no_sanitize("address"), no_sanitize("undefined")))
+
+ALONE void
+monitor_stay(const struct monitor_args *a, uint32_t *word)
+{
+	pid_t pid = a->init_pid;
+	const char *exit_path = a->exit_path; /* on our stack (spawn_monitor_main) */
+	char record[MONITOR_EXIT_RECORD_MAX];
+	siginfo_t si = { 0 };
+	struct timespec now = { 0 };
+	long r;
+
+	/* We need no fd, and must hold none the container's client waits on. */
+	if (RAW_SYSCALL(SYS_close_range, 0, ~0U, 0, 0, 0, 0) < 0) {
+		for (int fd = 0; fd <= 2; fd++)
+			(void)RAW_SYSCALL(SYS_close, fd, 0, 0, 0, 0, 0);
+		(void)RAW_SYSCALL(SYS_close, a->init_pidfd, 0, 0, 0, 0, 0);
+	}
+	/* Only SIGKILL ends a monitor, as in monitor_run(). */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	/* The zygote goes on from here: nothing but our stack and raw system calls. */
+	__atomic_store_n(word, MONITOR_STAYING, __ATOMIC_RELEASE);
+	(void)RAW_SYSCALL(SYS_futex, word, FUTEX_WAKE, 1, 0, 0, 0);
+
+	do
+		r = RAW_SYSCALL(SYS_waitid, P_PID, pid, &si, WEXITED, 0, 0);
+	while (r == -EINTR);
+	if (r < 0)
+		si.si_code = CLD_KILLED, si.si_status = SIGKILL;
+	(void)RAW_SYSCALL(SYS_clock_gettime, CLOCK_REALTIME, &now, 0, 0, 0, 0);
+	size_t n = monitor_exit_record(record, &si, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec);
+	(void)write_file_atomic_raw(exit_path, record, n, 0644);
+	for (;;)
+		(void)RAW_SYSCALL(SYS_exit_group, 0, 0, 0, 0, 0, 0);
 }

@@ -14,9 +14,20 @@
  * ctrd-monitor is monitor_run.c with no C library (nolibc.c) where it can
  * be: a short command's exit would otherwise wait for the monitor to get
  * through the C library's start-up (a millisecond on a virtual machine).
+ *
+ * An attached container's monitor has nothing to relay: it only waits for
+ * the init and records its exit. Where the zygote starts it (zygote.h), it
+ * stays in the zygote's memory instead, on a stack of its own
+ * (monitor_stay()): no address space is made for it, and none is torn down
+ * when it exits, which is on the path from a short command's exit to its
+ * client's (`run --rm` 0.94x the time). Its command line is then the
+ * zygote's; its name is still ctrd-monitor.
  */
 #ifndef CTRD_MONITOR_H
 #define CTRD_MONITOR_H
+
+#include <signal.h>
+#include <stdint.h>
 
 #include "util.h"
 
@@ -42,6 +53,32 @@ struct monitor_args {
 
 /* Relays output until the init exits, writes the exit file, exits. */
 _noreturn_ void monitor_run(const struct monitor_args *a);
+
+/* The exit file's record of how the init ended (si from waitid), at now_ns. */
+#define MONITOR_EXIT_RECORD_MAX 160
+size_t
+monitor_exit_record(char buf[static MONITOR_EXIT_RECORD_MAX], const siginfo_t *si, int64_t now_ns);
+
+/*
+ * The word a zygote waits on while a monitor that may stay in its memory
+ * sets up. The kernel clears it (CLONE_CHILD_CLEARTID) when the monitor
+ * exits or executes ctrd-monitor; monitor_stay() sets MONITOR_STAYING.
+ */
+enum {
+	MONITOR_GONE = 0,
+	MONITOR_SETTING_UP = 1,
+	MONITOR_STAYING = 2,
+};
+
+/*
+ * For an attached monitor (no output to relay, a->out_fd < 0) running in
+ * the zygote's memory on a stack of its own, past its last use of the heap:
+ * sets *word to MONITOR_STAYING, which lets the zygote go on, then waits for
+ * the init and writes the exit file. From the moment the zygote goes on it
+ * shares the memory with a process that runs: so it uses only its stack and
+ * raw system calls (rawsys.h), never the C library's errno or locks.
+ */
+_noreturn_ void monitor_stay(const struct monitor_args *a, uint32_t *word);
 
 /*
  * Replaces the calling (forked) process with the ctrd-monitor program at

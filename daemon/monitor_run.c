@@ -116,11 +116,10 @@ put_int(char **o, int v)
 		*(*o)++ = digits[--d];
 }
 
-/* The exit file, in the JSON the daemon reads (statefile.c). */
-static void
-write_exit(const char *path, const siginfo_t *si)
+size_t
+monitor_exit_record(char buf[static MONITOR_EXIT_RECORD_MAX], const siginfo_t *si, int64_t now_ns)
 {
-	char json[160], *o = json;
+	char *o = buf;
 	int code, sig = 0;
 
 	if (si->si_code == CLD_EXITED) {
@@ -137,9 +136,19 @@ write_exit(const char *path, const siginfo_t *si)
 	else
 		put_str(&o, "null");
 	put_str(&o, ",\"oom_killed\":false,\"finished_at\":\"");
-	o += time_format_rfc3339_buf(time_now_ns(), o);
+	o += time_format_rfc3339_buf(now_ns, o);
 	put_str(&o, "\"}\n");
-	(void)write_file_atomic(path, json, (size_t)(o - json), 0644);
+	return (size_t)(o - buf);
+}
+
+/* The exit file, in the JSON the daemon reads (statefile.c). */
+static void
+write_exit(const char *path, const siginfo_t *si)
+{
+	char json[MONITOR_EXIT_RECORD_MAX];
+	size_t n = monitor_exit_record(json, si, time_now_ns());
+
+	(void)write_file_atomic(path, json, n, 0644);
 }
 
 void

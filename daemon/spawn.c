@@ -224,7 +224,7 @@ init_main(void *arg)
 _noreturn_ void
 spawn_monitor_main(struct container *ctr, int sync_fd, int *stdio, int log_fd, const int *procs,
 		   unsigned long flags, struct start_times *times, const struct sock_fprog *filter,
-		   bool *safe_exit)
+		   bool *safe_exit, uint32_t *stay)
 {
 	int in = -1, out = -1, errfd = -1, out_r = -1, err_r = -1;
 	int pipe_out[2], pipe_err[2], msock[2] = { -1, -1 };
@@ -373,6 +373,8 @@ spawn_monitor_main(struct container *ctr, int sync_fd, int *stdio, int log_fd, c
 	/* The container runs; shed the copy of the daemon (or carry on as we are). */
 	if (safe_exit != NULL)
 		*safe_exit = true; /* no more heap from here */
+	if (stay != NULL && m.out_fd < 0 && m.log_fd < 0)
+		monitor_stay(&m, stay);
 	monitor_exec(ctr->d->monitor_path, &m);
 	if (safe_exit != NULL) {
 		/* The zygote waits for our exec: we cannot stay, so neither can the container. */
@@ -675,7 +677,7 @@ spawn_start_(struct container *ctr, int *stdio, struct ctr_error *err)
 		if (pid == 0) {
 			close(sv[0]);
 			spawn_monitor_main(ctr, sv[1], stdio, log_fd, procs, flags, &sp->times,
-					   filter, NULL);
+					   filter, NULL, NULL);
 		}
 		close(sv[1]);
 		/* Nobody else can reap it, so its pid is still valid here. */

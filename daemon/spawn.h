@@ -44,10 +44,14 @@ struct sock_fprog;
  * until it executes ctrd-monitor, so it leaves nothing on the heap, cannot
  * stay if that exec fails, and sets *safe_exit once it is past its last use
  * of the heap: the zygote, finding it unset, knows that the monitor or its
- * init was killed mid-way and that its heap may be half-updated.
+ * init was killed mid-way and that its heap may be half-updated. stay, when
+ * not NULL: the monitor runs on a stack of its own and the zygote waits on
+ * *stay (monitor.h) rather than for an exec, so an attached container's
+ * monitor stays in the zygote's memory (monitor_stay()).
  */
-_noreturn_ void spawn_monitor_main(struct container *ctr, int sync_fd, int *stdio, int log_fd,
-				   const int *procs, unsigned long flags, struct start_times *times,
-				   const struct sock_fprog *filter, bool *safe_exit);
+_noreturn_ void
+spawn_monitor_main(struct container *ctr, int sync_fd, int *stdio, int log_fd, const int *procs,
+		   unsigned long flags, struct start_times *times, const struct sock_fprog *filter,
+		   bool *safe_exit, uint32_t *stay);
 
 #endif

@@ -2,11 +2,13 @@
 #include "config.h"
 
 #include <event2/event.h>
+#include <linux/futex.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <malloc.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -15,6 +17,8 @@
 
 #include "exec.h"
 #include "log.h"
+#include "monitor.h"
+#include "rawsys.h"
 #include "seccomp.h"
 #include "spawn.h"
 #include "spec.h"
@@ -248,8 +252,9 @@ struct shared_monitor {
 	unsigned long clone_flags;
 	struct start_times *times;
 	const struct sock_fprog *filter;
-	bool answered; /* set by the monitor: it sent the daemon our answer */
-	bool safe;     /* set by the monitor: past the heap (spawn.h) */
+	uint32_t *stay; /* NULL, or the word of a stack of its own (clone_staying_monitor) */
+	bool answered;	/* set by the monitor: it sent the daemon our answer */
+	bool safe;	/* set by the monitor: past the heap (spawn.h) */
 };
 
 static void child_leave_zygote(int daemon_stderr, int sock);
@@ -277,7 +282,7 @@ shared_monitor_main(void *arg)
 	close(self);
 	child_leave_zygote(m->daemon_stderr, m->sock);
 	spawn_monitor_main(m->ctr, m->sync_fd, m->stdio, m->log_fd, m->procs, m->clone_flags,
-			   m->times, m->filter, &m->safe);
+			   m->times, m->filter, &m->safe, m->stay);
 }
 
 /* The monitors' stack, one at a time: kept, so its pages are faulted in once. */
@@ -305,6 +310,97 @@ clone_shared_monitor(struct shared_monitor *m, int *pidfd)
 		return -1;
 	return clone(shared_monitor_main, top, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, m,
 		     pidfd);
+}
+
+/*
+ * The stacks of monitors that stay in our memory (monitor.h): each a mapping
+ * of its own with this header at its top, listed through the headers, for a
+ * start must leave our heap as it found it. The kernel clears a stack's word
+ * when its monitor exits or executes ctrd-monitor (CLONE_CHILD_CLEARTID):
+ * the stack is free again, and its pages, faulted in, serve the next one.
+ */
+struct stay_stack {
+	uint32_t word; /* MONITOR_GONE, MONITOR_SETTING_UP or MONITOR_STAYING */
+	struct stay_stack *next;
+};
+#define STAY_STACKS_SPARE 4 /* free stacks kept; more are unmapped */
+static struct stay_stack *stay_stacks;
+
+static void *
+stay_stack_base(struct stay_stack *s)
+{
+	return (char *)(s + 1) - MONITOR_STACK;
+}
+
+static struct stay_stack *
+stay_stack_take(void)
+{
+	struct stay_stack *found = NULL, **pp = &stay_stacks;
+	int spare = 0;
+
+	while (*pp != NULL) {
+		struct stay_stack *s = *pp;
+		if (__atomic_load_n(&s->word, __ATOMIC_ACQUIRE) == MONITOR_GONE) {
+			if (found == NULL) {
+				found = s;
+			} else if (++spare > STAY_STACKS_SPARE) {
+				*pp = s->next;
+				(void)munmap(stay_stack_base(s), MONITOR_STACK);
+				continue;
+			}
+		}
+		pp = &s->next;
+	}
+	if (found == NULL) {
+		char *p = mmap(NULL, MONITOR_STACK, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+		found = (struct stay_stack *)(p + MONITOR_STACK) - 1;
+		found->next = stay_stacks;
+		stay_stacks = found;
+	}
+	stack_unpoison(stay_stack_base(found), MONITOR_STACK - sizeof(*found));
+	found->word = MONITOR_SETTING_UP;
+	return found;
+}
+
+/*
+ * Starts the monitor of an attached container, which may stay in our
+ * memory once the container runs (monitor_stay()): as clone_shared_monitor(),
+ * but on a stack of its own, and rather than suspended until an exec we
+ * wait on the stack's word, which the monitor sets when it stays and the
+ * kernel clears if it exits or executes ctrd-monitor instead. Until then it
+ * runs the C library in our memory, with our thread pointer: we wait with a
+ * raw system call and SIGCHLD held back, so that nothing of ours, not even
+ * errno, changes under it.
+ */
+static pid_t
+clone_staying_monitor(struct shared_monitor *m, int *pidfd)
+{
+	struct stay_stack *s = stay_stack_take();
+	sigset_t chld, old;
+
+	if (s == NULL)
+		return -1;
+	m->stay = &s->word;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, &old);
+	pid_t pid = clone(shared_monitor_main, s,
+			  CLONE_VM | CLONE_PIDFD | CLONE_CHILD_CLEARTID | SIGCHLD, m, pidfd, NULL,
+			  &s->word);
+	if (pid < 0) {
+		s->word = MONITOR_GONE;
+	} else {
+		while (__atomic_load_n(&s->word, __ATOMIC_ACQUIRE) == MONITOR_SETTING_UP)
+			(void)RAW_SYSCALL(SYS_futex, &s->word, FUTEX_WAIT, MONITOR_SETTING_UP, NULL,
+					  0, 0);
+	}
+	int e = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = e;
+	return pid;
 }
 
 /*
@@ -429,7 +525,9 @@ zygote_fork(struct ctrd *d, int sock, int *pidfd, pid_t *pid, bool *answered, bo
 			.times = &h.times,
 			.filter = filter,
 		};
-		*pid = clone_shared_monitor(&m, pidfd);
+		/* Attached, it has no output to relay: it may stay (monitor.h). */
+		bool stay = RAWSYS_NATIVE && !ctr->spec.detach;
+		*pid = stay ? clone_staying_monitor(&m, pidfd) : clone_shared_monitor(&m, pidfd);
 		*answered = *pid > 0 && m.answered;
 		*renew = *pid > 0 && !m.safe;
 	} else {
@@ -437,7 +535,8 @@ zygote_fork(struct ctrd *d, int sock, int *pidfd, pid_t *pid, bool *answered, bo
 		if (*pid == 0) {
 			child_leave_zygote(fds[1], sock);
 			spawn_monitor_main(ctr, fds[0], stdio, extra, procs,
-					   (unsigned long)h.clone_flags, &h.times, filter, NULL);
+					   (unsigned long)h.clone_flags, &h.times, filter, NULL,
+					   NULL);
 		}
 	}
 	if (*pid < 0) {

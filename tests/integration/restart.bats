@@ -500,6 +500,88 @@ zygote_heap() {
 	ctrd_launch
 }
 
+@test "zygote: an attached container's monitor stays in its memory, holds no fd, and records the exit" {
+	local zygote mon client rc
+	zygote=$(zygote_of "$(cat "$T/ctrd.pid")")
+	"$CTRCTL" run --name stay1 -v "$VOL:/vol" busybox \
+		sh -c 'while [ ! -e /vol/go ]; do sleep 0.05; done; exit 3' &
+	client=$!
+	wait_until 20 eval '[ "$(inspect_field stay1 state 2>/dev/null)" = running ]'
+	mon=$(inspect_field stay1 monitor_pid)
+	[ "$(ps -o ppid= -p "$mon" | tr -d ' ')" = "$zygote" ]
+	[ "$(cat /proc/"$mon"/comm)" = ctrd-monitor ]
+	# The zygote's memory, not ctrd-monitor's: one address space, seen from both.
+	[ "$(readlink /proc/"$mon"/exe)" = "$(readlink /proc/"$zygote"/exe)" ]
+	cmp /proc/"$mon"/maps /proc/"$zygote"/maps
+	# Nothing held: not the client's stdio, no fd of the zygote's or the daemon's.
+	[ -z "$(ls /proc/"$mon"/fd)" ]
+	# A stray SIGTERM does not end it.
+	kill -TERM "$mon"
+	sleep 0.2
+	kill -0 "$mon"
+	# Meanwhile the zygote goes on with other starts, attached and detached.
+	run "$CTRCTL" run --rm busybox sh -c 'exit 4'
+	[ "$status" -eq 4 ]
+	"$CTRCTL" run -d --name stay1d busybox sleep 1000 >/dev/null
+	[[ "$(readlink /proc/"$(inspect_field stay1d monitor_pid)"/exe)" == */ctrd-monitor ]]
+	"$CTRCTL" rm -f stay1d >/dev/null
+	touch "$VOL/go"
+	rc=0
+	wait "$client" || rc=$?
+	[ "$rc" -eq 3 ]
+	wait_until 10 gone "$mon"
+	[ "$(inspect_field stay1 state)" = exited ]
+	[ "$(inspect_field stay1 exit_code)" = 3 ]
+	"$CTRCTL" rm stay1 >/dev/null
+}
+
+@test "zygote: attached monitors side by side each report their own exit, and their stacks are reused" {
+	local zygote i rc before
+	local -a clients=()
+	zygote=$(zygote_of "$(cat "$T/ctrd.pid")")
+	# Started in turn, ending in the opposite order: six stay at once.
+	for i in 1 2 3 4 5 6; do
+		"$CTRCTL" run --rm busybox sh -c "sleep 0.$((7 - i))5; exit $i" &
+		clients+=($!)
+	done
+	for i in 1 2 3 4 5 6; do
+		rc=0
+		wait "${clients[$((i - 1))]}" || rc=$?
+		echo "client $i: $rc"
+		[ "$rc" -eq "$i" ]
+	done
+	# Once all are gone, the next starts take a free stack, and map no more.
+	"$CTRCTL" run --rm busybox true
+	before=$(awk '/^VmSize/ { print $2 }' "/proc/$zygote/status")
+	for i in $(seq 10); do
+		"$CTRCTL" run --rm busybox true
+	done
+	[ "$(awk '/^VmSize/ { print $2 }' "/proc/$zygote/status")" -eq "$before" ]
+	[ -z "$("$CTRCTL" ps -aq)" ]
+}
+
+@test "kill -9 of ctrd while an attached container runs: its monitor stays, and the next daemon gets the exit" {
+	local zygote mon client
+	"$CTRCTL" run --name stay2 -v "$VOL:/vol" busybox \
+		sh -c 'while [ ! -e /vol/go ]; do sleep 0.05; done; exit 42' >/dev/null 2>&1 &
+	client=$!
+	wait_until 20 eval '[ "$(inspect_field stay2 state 2>/dev/null)" = running ]'
+	mon=$(inspect_field stay2 monitor_pid)
+	zygote=$(zygote_of "$(cat "$T/ctrd.pid")")
+	daemon_down KILL
+	# The zygote goes with the daemon; the monitor in its memory does not.
+	wait_until 10 gone "$zygote"
+	kill -0 "$mon"
+	wait "$client" || true # its daemon went away
+	ctrd_launch
+	[ "$(inspect_field stay2 state)" = running ]
+	touch "$VOL/go"
+	run "$CTRCTL" wait stay2
+	[ "$status" -eq 0 ] && [ "$output" = 42 ]
+	wait_until 10 gone "$mon"
+	"$CTRCTL" rm stay2 >/dev/null
+}
+
 @test "zygote: a monitor or init killed mid-start in its memory makes way for a new zygote" {
 	local old new renewed
 	for fp in init:setup monitor:setup; do
