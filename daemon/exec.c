@@ -17,6 +17,7 @@
 #include "child.h"
 #include "events.h"
 #include "exec.h"
+#include "failpoint.h"
 #include "log.h"
 #include "params.h"
 #include "seccomp.h"
@@ -101,12 +102,12 @@ join_namespaces(const struct container *ctr, unsigned long flags, struct ctr_err
 static int
 process_main(void *arg)
 {
+	failpoint("exec:process");
 	child_start_process(arg);
 }
 
-/* The helper, forked from the zygote or the daemon; never returns. */
-_noreturn_ void
-exec_helper_main(struct exec_args *x, int sync_fd)
+int
+exec_helper_run(struct exec_args *x, int sync_fd, bool *heap_whole)
 {
 	struct container *ctr = x->ctr;
 	_cleanup_error_ struct ctr_error err = CTR_ERROR_INIT;
@@ -117,7 +118,8 @@ exec_helper_main(struct exec_args *x, int sync_fd)
 	 * From here until execve, ctrd code runs inside the container's
 	 * namespaces: not dumpable means the container cannot ptrace us or open
 	 * our /proc files (and so no fd or memory of ours), and we keep no
-	 * daemon fd but the sync socket and the init's pidfd.
+	 * daemon fd but the sync socket and the init's pidfd. (In the zygote's
+	 * memory this is the zygote's too, until it sets it back.)
 	 */
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	(void)prctl(PR_SET_NAME, "ctrd-exec", 0, 0, 0);
@@ -135,11 +137,14 @@ exec_helper_main(struct exec_args *x, int sync_fd)
 		ctr_error_prefix(&err, "exec");
 		goto fail;
 	}
+	failpoint("exec:setup");
 	int keep[] = { sync_fd, ctr->init.pidfd, in, out, errfd };
 	if (in < 0 || out < 0 || errfd < 0 || proc_close_fds_except(keep, ARRAY_SIZE(keep)) < 0) {
 		ctr_error_sys(&err, errno, "exec: prepare fds");
 		goto fail;
 	}
+	/* Closed with the rest: exec_args_clear() must not close their numbers again. */
+	x->procs[0] = -1;
 	/* Inside a user namespace no group could be dropped later. */
 	if (ctr->spec.userns && setgroups(0, NULL) < 0) {
 		ctr_error_sys(&err, errno, "exec: setgroups");
@@ -154,6 +159,8 @@ exec_helper_main(struct exec_args *x, int sync_fd)
 	char short_id[CTR_SHORT_ID_LEN + 1];
 	memcpy(short_id, ctr->id, CTR_SHORT_ID_LEN);
 	short_id[CTR_SHORT_ID_LEN] = '\0';
+	char **env_left = NULL;
+	bool proc_past_heap = false;
 	struct process_spec ps = {
 		.what = "exec",
 		.command = x->command,
@@ -172,6 +179,8 @@ exec_helper_main(struct exec_args *x, int sync_fd)
 		.seccomp = x->seccomp,
 		.userns = ctr->spec.userns,
 		.oom_score_adj = ctr->d->container_oom_score_adj,
+		.env_out = heap_whole ? &env_left : NULL,
+		.past_heap = heap_whole ? &proc_past_heap : NULL,
 	};
 	/*
 	 * The process shares our memory until its execve while we wait (as the
@@ -181,6 +190,19 @@ exec_helper_main(struct exec_args *x, int sync_fd)
 	if (pid < 0) {
 		ctr_error_sys(&err, errno, "exec: clone");
 		goto fail;
+	}
+	bool killed = heap_whole != NULL && !proc_past_heap;
+	if (killed) {
+		/*
+		 * Killed mid-way in the zygote's memory, perhaps inside malloc (see
+		 * zygote.c): its environment is left as it is. It is the daemon's
+		 * child all the same, reaped once the daemon has its pidfd below.
+		 */
+		*heap_whole = false;
+		sync_send_error(sync_fd, CTR_E_SYSTEM, 0, 0,
+				"exec: the process was killed during its setup");
+	} else {
+		strv_free(env_left);
 	}
 	/*
 	 * The daemon's child, not ours, and not reaped before the daemon has its
@@ -195,12 +217,19 @@ exec_helper_main(struct exec_args *x, int sync_fd)
 		goto fail;
 	}
 	(void)sync_send_fd(sync_fd, &h, pidfd);
+	close(pidfd);
 	/* Closed before our exit tears down our memory: the daemon's end of file comes now. */
 	close(sync_fd);
-	_exit(0);
+	return killed ? 1 : 0;
 fail:
 	sync_send_error(sync_fd, err.code, err.errnum, err.exit_code, err.msg);
-	_exit(1);
+	return 1;
+}
+
+_noreturn_ void
+exec_helper_main(struct exec_args *x, int sync_fd)
+{
+	_exit(exec_helper_run(x, sync_fd, NULL));
 }
 
 static void

@@ -43,9 +43,16 @@ int exec_args_from(struct exec_args *x, struct container *ctr, json_t *params, s
 		   struct ctr_error *err);
 void exec_args_clear(struct exec_args *x);
 /*
- * The helper, in a fresh child of the daemon's (forked by the zygote or the
- * daemon): joins the container and clones the process. Never returns.
+ * The helper, a child of the daemon's (started by the zygote or forked by
+ * the daemon): joins the container and clones the process, reporting on
+ * sync_fd; returns its exit code. heap_whole, when not NULL: it runs in the
+ * zygote's memory (CLONE_VM | CLONE_VFORK, zygote.c), so it leaves nothing
+ * on the heap (but x's own fields, for the caller), and *heap_whole becomes
+ * false if the process, which shares that memory until its execve, died
+ * mid-way (the heap may be half-updated).
  */
+int exec_helper_run(struct exec_args *x, int sync_fd, bool *heap_whole);
+/* The same in a fork of the daemon's: never returns. */
 _noreturn_ void exec_helper_main(struct exec_args *x, int sync_fd);
 
 /* Starts a validated `exec` request; replies later. -1 with err if nothing started. */

@@ -463,7 +463,7 @@ zygote_heap() {
 	daemon_down TERM
 	GLIBC_TUNABLES=glibc.malloc.tcache_count=0 ctrd_launch
 	mkdir -p "$T/heapvol"
-	for kind in plain env failing user detached tty volumes userns; do
+	for kind in plain env failing user detached tty volumes exec execfail userns; do
 		if [ "$kind" = userns ]; then
 			daemon_down TERM
 			GLIBC_TUNABLES=glibc.malloc.tcache_count=0 ctrd_launch --userns-range 400000:65536
@@ -480,6 +480,9 @@ zygote_heap() {
 				"$CTRCTL" rm -f "heap$i" >/dev/null ;;
 			volumes) "$CTRCTL" run --rm --name "heap$i" --read-only --tmpfs /scratch \
 				-v "$T/heapvol:/vol" busybox sh -c 'touch /scratch/a /vol/a' ;;
+			exec) [ "$i" -gt 10 ] || "$CTRCTL" run -d --name heapx busybox sleep 1000 >/dev/null
+				"$CTRCTL" exec -e A=1 -w /tmp -u 1000:1000 heapx sh -c ': $A' ;;
+			execfail) ! "$CTRCTL" exec heapx no-such-command 2>/dev/null ;;
 			userns) "$CTRCTL" run --rm --name "heap$i" --userns busybox true ;;
 			esac
 		done
@@ -488,6 +491,7 @@ zygote_heap() {
 		[ "${#lines[@]}" -eq 8 ]
 		[ "$(printf '%s\n' "${lines[@]}" | sort -u | wc -l)" -eq 1 ]
 	done
+	"$CTRCTL" rm -f heapx >/dev/null
 	# The monitor it started is its child, and now ctrd-monitor.
 	zygote=$(zygote_of "$(cat "$T/ctrd.pid")")
 	"$CTRCTL" run -d --name heap1 busybox sleep 1000 >/dev/null
@@ -595,7 +599,7 @@ zygote_heap() {
 			[[ "$output" == *"the init was killed during its setup"* ]]
 		fi
 		wait_until 10 eval "[ \$(grep -c 'zygote: a new one runs as pid' '$T/ctrd.log') -gt $renewed ]"
-		grep -q 'a monitor was killed mid-start in its memory; a new zygote takes over' "$T/ctrd.log"
+		grep -q 'a monitor or exec helper was killed mid-start in its memory; a new zygote takes over' "$T/ctrd.log"
 		new=$(zygote_of "$(cat "$T/ctrd.pid")")
 		[ -n "$new" ] && [ "$new" != "$old" ]
 		refute kill -0 "$old" 2>/dev/null
@@ -606,6 +610,31 @@ zygote_heap() {
 	[ "$status" -eq 0 ] && [ "$output" = fine ]
 	# Nothing of the failed starts is left.
 	[ -z "$("$CTRCTL" ps -aq)" ]
+}
+
+@test "zygote: an exec helper or its process killed mid-start in its memory makes way for a new zygote" {
+	local old new renewed
+	for fp in exec:setup exec:process; do
+		launch_failing "$fp"
+		"$CTRCTL" run -d --name fpx busybox sleep 1000 >/dev/null
+		old=$(zygote_of "$(cat "$T/ctrd.pid")")
+		renewed=$(grep -c 'zygote: a new one runs as pid' "$T/ctrd.log" || true)
+		run "$CTRCTL" exec fpx true
+		echo "$fp: $status $output"
+		[ "$status" -eq 125 ]
+		wait_until 10 eval "[ \$(grep -c 'zygote: a new one runs as pid' '$T/ctrd.log') -gt $renewed ]"
+		grep -q 'a monitor or exec helper was killed mid-start in its memory; a new zygote takes over' "$T/ctrd.log"
+		new=$(zygote_of "$(cat "$T/ctrd.pid")")
+		[ -n "$new" ] && [ "$new" != "$old" ]
+		refute kill -0 "$old" 2>/dev/null
+		"$CTRCTL" rm -f fpx >/dev/null
+	done
+	daemon_down TERM
+	ctrd_launch
+	"$CTRCTL" run -d --name fpx busybox sleep 1000 >/dev/null
+	run "$CTRCTL" exec fpx echo fine
+	[ "$status" -eq 0 ] && [ "$output" = fine ]
+	"$CTRCTL" rm -f fpx >/dev/null
 }
 
 @test "kill -9 at each step of run: afterwards the container is either complete or gone" {
