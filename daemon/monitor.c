@@ -85,11 +85,7 @@ monitor_stay(const struct monitor_args *a, uint32_t *word)
 			(void)RAW_SYSCALL(SYS_close, fd, 0, 0, 0, 0, 0);
 		(void)RAW_SYSCALL(SYS_close, a->init_pidfd, 0, 0, 0, 0, 0);
 	}
-	/* Only SIGKILL ends a monitor, as in monitor_run(). */
-	signal(SIGTERM, SIG_IGN);
-	signal(SIGINT, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGPIPE, SIG_IGN);
+	monitor_ignore_signals(); /* still with the C library: the zygote waits */
 	/* The zygote goes on from here: nothing but our stack and raw system calls. */
 	__atomic_store_n(word, MONITOR_STAYING, __ATOMIC_RELEASE);
 	(void)RAW_SYSCALL(SYS_futex, word, FUTEX_WAKE, 1, 0, 0, 0);

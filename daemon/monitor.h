@@ -51,6 +51,9 @@ struct monitor_args {
 	const char *exit_path;
 };
 
+/* SIGTERM, SIGINT, SIGHUP and SIGPIPE ignored: only SIGKILL ends a monitor. */
+void monitor_ignore_signals(void);
+
 /* Relays output until the init exits, writes the exit file, exits. */
 _noreturn_ void monitor_run(const struct monitor_args *a);
 

@@ -152,6 +152,16 @@ write_exit(const char *path, const siginfo_t *si)
 }
 
 void
+monitor_ignore_signals(void)
+{
+	/* Only SIGKILL ends a monitor: a stray `pkill ctrd` must not orphan containers. */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+void
 monitor_run(const struct monitor_args *a)
 {
 	struct pollfd p[3] = {
@@ -163,11 +173,7 @@ monitor_run(const struct monitor_args *a)
 	bool exited = false;
 	int64_t deadline = 0;
 
-	/* Only SIGKILL ends a monitor: a stray `pkill ctrd` must not orphan containers. */
-	signal(SIGTERM, SIG_IGN);
-	signal(SIGINT, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGPIPE, SIG_IGN);
+	monitor_ignore_signals();
 	if (a->log_fd >= 0) {
 		off_t end = lseek(a->log_fd, 0, SEEK_END);
 		log_size = end > 0 ? end : 0;

@@ -351,16 +351,16 @@ stay_stack_take(void)
 		}
 		pp = &s->next;
 	}
+	/* Maps a new stack, or readies a free one (for ASan). */
+	void *base = found != NULL ? stay_stack_base(found) : NULL;
+	char *top = proc_kept_stack(&base, MONITOR_STACK);
+	if (top == NULL)
+		return NULL;
 	if (found == NULL) {
-		char *p = mmap(NULL, MONITOR_STACK, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
-		if (p == MAP_FAILED)
-			return NULL;
-		found = (struct stay_stack *)(p + MONITOR_STACK) - 1;
+		found = (struct stay_stack *)top - 1;
 		found->next = stay_stacks;
 		stay_stacks = found;
 	}
-	stack_unpoison(stay_stack_base(found), MONITOR_STACK - sizeof(*found));
 	found->word = MONITOR_SETTING_UP;
 	return found;
 }

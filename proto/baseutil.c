@@ -177,25 +177,7 @@ time_parse_rfc3339(const char *s, int64_t *ns)
 	return 0;
 }
 
-int
-write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* write_all() on raw system calls: 0 or -errno, errno untouched. */
+/* All of buf, retrying on EINTR and short writes: 0 or -errno, errno untouched. */
 static long
 raw_write_all(int fd, const char *p, size_t len)
 {
@@ -208,6 +190,16 @@ raw_write_all(int fd, const char *p, size_t len)
 		p += n;
 		len -= (size_t)n;
 	}
+	return 0;
+}
+
+int
+write_all(int fd, const void *buf, size_t len)
+{
+	long r = raw_write_all(fd, buf, len);
+
+	if (r < 0)
+		return errno = (int)-r, -1;
 	return 0;
 }
 
